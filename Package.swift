@@ -1,0 +1,67 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "idsync",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "idsync", targets: ["idsync"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        // The only C interop: OpenLDAP's libldap (Debian's libldap-dev).
+        .systemLibrary(name: "CLDAP", path: "Sources/CLDAP", pkgConfig: "ldap",
+                       providers: [.apt(["libldap-dev"])]),
+        // Async Swift client over libldap: bind, paged search, controls, modify, password change.
+        .target(name: "LDAP", dependencies: ["CLDAP"]),
+        // SCIM 2.0 client (RFC 7643/7644) over AsyncHTTPClient.
+        .target(name: "SCIM", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // idsync.yaml: parsing, validation, documented keys.
+        .target(name: "SyncConfiguration", dependencies: [
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // Persistence of connector spaces, metaverse, pending exports and run history.
+        .target(name: "SyncStore", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Connectors, rules and run profiles.
+        .target(name: "SyncEngine", dependencies: [
+            "LDAP", "SCIM", "SyncStore", "SyncConfiguration",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The command-line tool.
+        .executableTarget(name: "idsync", dependencies: [
+            "SyncEngine", "SyncStore", "SyncConfiguration",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Fixtures that start real servers (Samba AD DC, scim2-server) on loopback for the tests.
+        .target(name: "IDSyncTesting", dependencies: [
+            "LDAP", "SCIM",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .testTarget(name: "LDAPTests", dependencies: ["LDAP", "IDSyncTesting"]),
+        .testTarget(name: "SCIMTests", dependencies: [
+            "SCIM", "IDSyncTesting", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "SyncConfigurationTests", dependencies: ["SyncConfiguration"]),
+        .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "SyncStore", "IDSyncTesting"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["idsync", "IDSyncTesting", "LDAP", "SCIM"]),
+    ]
+)

@@ -1,0 +1,67 @@
+import Foundation
+
+/// An idsync installation in a temporary directory: configuration, secret files, database. Commands run
+/// the real `idsync` binary with IDSYNC_CONFIG pointing here.
+public struct IDSyncInstallation: Sendable {
+    public let directory: TemporaryDirectory
+    public let configPath: String
+    public let databasePath: String
+    public let sourceName: String
+    public let targetName: String
+
+    /// A configuration syncing `containers` of `dc` (bound as `bindUPN`) into `scim`.
+    public static func make(dc: SambaDC, containers: [String], bindUPN: String, bindPassword: String,
+                            scim: SCIMServer, sourceName: String = "contoso.test", targetName: String = "cloud",
+                            extraLDAP: String = "") throws -> IDSyncInstallation {
+        let directory = try TemporaryDirectory(prefix: "install")
+        try directory.write("adconn.password", bindPassword + "\n")
+        try directory.write("cloud.token", scim.token + "\n")
+        let containerList = containers.map { "\"\($0)\"" }.joined(separator: ", ")
+        let yaml = """
+            database: \(directory.file("idsync.sqlite"))
+            connectors:
+              - name: \(sourceName)
+                type: ldap
+                flavor: active-directory
+                url: \(dc.ldapsURL)
+                tls_ca_file: \(dc.caFile)
+                bind_dn: \(bindUPN)
+                password_file: adconn.password
+                base_dn: \(dc.baseDN)
+                containers: [\(containerList)]
+            \(extraLDAP)
+              - name: \(targetName)
+                type: scim
+                url: \(scim.url)
+                auth: { type: bearer, token_file: cloud.token }
+            """
+        let configPath = try directory.write("idsync.yaml", yaml)
+        return IDSyncInstallation(directory: directory, configPath: configPath, databasePath: directory.file("idsync.sqlite"),
+                                  sourceName: sourceName, targetName: targetName)
+    }
+
+    public init(directory: TemporaryDirectory, configPath: String, databasePath: String, sourceName: String, targetName: String) {
+        self.directory = directory; self.configPath = configPath; self.databasePath = databasePath
+        self.sourceName = sourceName; self.targetName = targetName
+    }
+
+    /// Runs `idsync ARGS` against this installation.
+    public func idsync(_ arguments: [String], stdin: String? = nil) async throws -> ProcessResult {
+        var environment = ProcessInfo.processInfo.environment
+        environment["IDSYNC_CONFIG"] = configPath
+        return try await runProcess([Repository.idsyncBinary] + arguments, environment: environment, stdin: stdin)
+    }
+
+    /// Replaces the configuration file's text.
+    public func writeConfig(_ yaml: String) throws {
+        try directory.write("idsync.yaml", yaml)
+    }
+
+    public func config() throws -> String { try String(contentsOfFile: configPath, encoding: .utf8) }
+
+    /// The database's contents as SQL text (`sqlite3 .dump`), to compare before and after a command.
+    public func databaseDump() async throws -> String? {
+        guard FileManager.default.fileExists(atPath: databasePath) else { return nil }
+        return try await runChecked(["sqlite3", databasePath, ".dump"]).stdout
+    }
+}

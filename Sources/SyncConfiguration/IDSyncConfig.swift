@@ -1,0 +1,69 @@
+/// idsync.yaml, validated. Every key is documented in docs/configuration.md.
+public struct IDSyncConfig: Sendable {
+    /// The file this was read from; relative paths inside it were resolved against its directory.
+    public var file: String
+    /// The SQLite database holding connector spaces, metaverse, pending exports and run history.
+    public var database: String
+    public var service: ServiceConfig
+    public var connectors: [ConnectorConfig]
+
+    public func connector(named name: String) -> ConnectorConfig? { connectors.first { $0.name == name } }
+
+    /// The directories idsync reads from, in configuration order.
+    public var sourceConnectors: [ConnectorConfig] { connectors.filter { $0.role == .source } }
+    /// The cloud directory idsync writes to.
+    public var targetConnector: ConnectorConfig? { connectors.first { $0.role == .target } }
+}
+
+public struct ServiceConfig: Sendable {
+    /// The directory account the service logs on as (a UPN or DN).
+    public var account: String?
+    /// Where the service account's password is kept (0600).
+    public var passwordFile: String?
+}
+
+public struct ConnectorConfig: Sendable {
+    public enum Role: Sendable { case source, target }
+    public enum Kind: Sendable {
+        case ldap(LDAPConnectorConfig)
+        case scim(SCIMConnectorConfig)
+    }
+    public var name: String
+    public var kind: Kind
+    /// LDAP directories are read from, the SCIM service is written to.
+    public var role: Role {
+        switch kind { case .ldap: .source; case .scim: .target }
+    }
+    public var typeName: String {
+        switch kind { case .ldap: "ldap"; case .scim: "scim" }
+    }
+}
+
+public struct LDAPConnectorConfig: Sendable {
+    public enum Flavor: String, Sendable { case activeDirectory = "active-directory", openLDAP = "openldap" }
+    public var flavor: Flavor
+    public var url: String
+    public var startTLS: Bool
+    public var tlsCAFile: String?
+    /// false only for labs: certificates are then not verified, and idsync warns on every connect.
+    public var tlsVerify: Bool
+    public var bindDN: String
+    public var passwordFile: String?
+    public var baseDN: String
+    /// Subtrees in scope; empty means the whole base DN.
+    public var containers: [String]
+    public var pageSize: Int
+    public var timeout: Duration
+
+    /// The subtrees searched: the containers, or the base DN when none are listed.
+    public var searchBases: [String] { containers.isEmpty ? [baseDN] : containers }
+}
+
+public struct SCIMConnectorConfig: Sendable {
+    public enum Auth: Sendable {
+        case bearer(tokenFile: String?)
+    }
+    public var url: String
+    public var auth: Auth
+    public var timeout: Duration
+}

@@ -1,0 +1,99 @@
+import LDAP
+import Logging
+import SyncConfiguration
+import SyncStore
+import Synchronization
+
+/// Reads users and groups from Active Directory (or OpenLDAP) over LDAPS / StartTLS with paged searches.
+public final class LDAPSourceConnector: SourceConnector {
+    public let name: String
+    private let config: LDAPConnectorConfig
+    private let password: @Sendable () throws -> String
+    private let logger: Logger
+    private let connection = Mutex<LDAPConnection?>(nil)
+
+    /// `password` is asked for once, when the connector opens, and not kept.
+    public init(name: String, config: LDAPConnectorConfig, password: @escaping @Sendable () throws -> String, logger: Logger) {
+        self.name = name
+        self.config = config
+        self.password = password
+        self.logger = logger
+    }
+
+    public func open() async throws {
+        if !config.tlsVerify {
+            logger.warning("tls_verify is false: the server certificate is NOT verified; use only in a lab",
+                           metadata: ["connector": "\(name)", "url": "\(config.url)"])
+        } else if config.url.lowercased().hasPrefix("ldap://") && !config.startTLS {
+            logger.warning("plain ldap:// without start_tls: the bind password crosses the network in the clear",
+                           metadata: ["connector": "\(name)"])
+        }
+        let options = LDAPConnectionOptions(url: config.url, startTLS: config.startTLS, caFile: config.tlsCAFile,
+                                            verifyCertificate: config.tlsVerify, operationTimeout: config.timeout)
+        let opened: LDAPConnection
+        do {
+            opened = try await LDAPConnection.connect(options)
+        } catch let error as LDAPError {
+            throw ConnectorError(connector: name, "cannot connect to \(config.url): \(error.description)")
+        }
+        do {
+            try await opened.simpleBind(dn: config.bindDN, password: try password())
+        } catch let error as LDAPError {
+            await opened.close()
+            throw ConnectorError(connector: name, "bind as \(config.bindDN) refused: \(error.description)")
+        } catch {
+            await opened.close()
+            throw ConnectorError(connector: name, "\(error)")
+        }
+        connection.withLock { $0 = opened }
+    }
+
+    public func close() async {
+        let open = connection.withLock { current in defer { current = nil }; return current }
+        await open?.close()
+    }
+
+    public func fullImport() -> ImportStream {
+        let connection = connection.withLock { $0 }
+        let config = config, name = name
+        return ImportStream {
+            PagedImport(connection: connection, connectorName: name, config: config, mapper: ADEntryMapper(flavor: config.flavor))
+        }
+    }
+}
+
+/// Walks the configured search bases one after another, a page at a time.
+private final class PagedImport: ImportSource {
+    private let connection: LDAPConnection?
+    private let connectorName: String
+    private let config: LDAPConnectorConfig
+    private let mapper: ADEntryMapper
+    private var bases: [String]
+    private var current: LDAPPagedSearch.AsyncIterator?
+
+    init(connection: LDAPConnection?, connectorName: String, config: LDAPConnectorConfig, mapper: ADEntryMapper) {
+        self.connection = connection
+        self.connectorName = connectorName
+        self.config = config
+        self.mapper = mapper
+        self.bases = config.searchBases
+    }
+
+    func next() async throws -> ImportItem? {
+        guard let connection else { throw ConnectorError(connector: connectorName, "import before open()") }
+        while true {
+            if current == nil {
+                guard !bases.isEmpty else { return nil }
+                let base = bases.removeFirst()
+                current = connection.pagedSearch(base: base, scope: .subtree, filter: mapper.filter,
+                                                 attributes: mapper.attributes, pageSize: config.pageSize).makeAsyncIterator()
+            }
+            do {
+                if let entry = try await current?.next() { return mapper.item(from: entry) }
+            } catch let error as LDAPError {
+                throw ConnectorError(connector: connectorName, "import failed: \(error.description)")
+            }
+            current = nil
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import SyncStore
+
+/// Keeps one run's history row: created when the run starts, counts and errors as it goes, the final
+/// status when it ends. A run that dies half-way stays visible as in-progress, then failed.
+final class RunRecorder {
+    private let store: any SyncStore
+    private(set) var run: RunRecord
+
+    init(store: any SyncStore, connector: String, profile: RunProfile) throws {
+        self.store = store
+        var run = RunRecord(connector: connector, profile: profile)
+        run.id = try store.write { try $0.insert(run) }
+        self.run = run
+    }
+
+    var id: Int64 { run.id ?? 0 }
+
+    func added(_ count: Int = 1) { run.adds += count }
+    func updated(_ count: Int = 1) { run.updates += count }
+    func deleted(_ count: Int = 1) { run.deletes += count }
+
+    /// Records a per-object error inside the caller's transaction.
+    func error(_ writer: any StoreWriter, object: String, attribute: String? = nil, _ message: String) throws {
+        run.errors += 1
+        try writer.add(RunError(runID: id, connector: run.connector, object: object, attribute: attribute, message: message))
+    }
+
+    func error(object: String, attribute: String? = nil, _ message: String) throws {
+        try store.write { try error($0, object: object, attribute: attribute, message) }
+    }
+
+    /// Ends the run: success, or completed-with-errors when objects failed, or failed with `failure`.
+    @discardableResult
+    func finish(failure: String? = nil) -> RunRecord {
+        run.ended = Date()
+        if let failure {
+            run.status = .failed
+            run.message = failure
+        } else {
+            run.status = run.errors > 0 ? .completedWithErrors : .success
+        }
+        // The history row is best effort: a store that cannot be written has already failed the run.
+        try? store.write { try $0.update(run) }
+        return run
+    }
+}

@@ -1,0 +1,95 @@
+import Logging
+import SCIM
+import SyncConfiguration
+import SyncStore
+
+/// Opens the configured connectors: every one must connect and authenticate before a run starts.
+public struct ConnectorSet: Sendable {
+    public let sources: [any SourceConnector]
+    public let target: SCIMTargetConnector
+
+    /// Builds the connectors of `config` and opens them; throws `ConnectorError` naming the first that
+    /// cannot be used, after closing the others. Nothing is written anywhere before this succeeds.
+    public static func open(_ config: IDSyncConfig, logger: Logger) async throws -> ConnectorSet {
+        var sources: [any SourceConnector] = []
+        var target: SCIMTargetConnector?
+        for connector in config.connectors {
+            switch connector.kind {
+            case .ldap(let ldap):
+                let name = connector.name
+                sources.append(LDAPSourceConnector(name: name, config: ldap, password: {
+                    guard let file = ldap.passwordFile else {
+                        throw ConnectorError(connector: name, "no password: set password_file")
+                    }
+                    return try SecretFile.read(file, what: "password")
+                }, logger: logger))
+            case .scim(let scim):
+                let credentials: any SCIMCredentialProvider
+                switch scim.auth {
+                case .bearer(let tokenFile):
+                    guard let tokenFile else { throw ConnectorError(connector: connector.name, "no token: set auth.token_file") }
+                    do {
+                        credentials = BearerToken(try SecretFile.read(tokenFile, what: "token"))
+                    } catch {
+                        throw ConnectorError(connector: connector.name, "\(error)")
+                    }
+                }
+                target = SCIMTargetConnector(name: connector.name, config: scim, credentials: credentials, logger: logger)
+            }
+        }
+        guard let target else { throw ConnectorError(connector: "connectors", "no scim connector configured") }
+        let set = ConnectorSet(sources: sources, target: target)
+        do {
+            for source in sources { try await source.open() }
+            try await target.open()
+        } catch {
+            await set.close()
+            if let error = error as? ConnectorError { throw error }
+            throw ConnectorError(connector: "connectors", "\(error)")
+        }
+        return set
+    }
+
+    public func close() async {
+        for source in sources { await source.close() }
+        await target.close()
+    }
+}
+
+/// One sync cycle in Entra Connect's order: import every source, sync every source, export to the target.
+public struct SyncCycle {
+    public struct Options: Sendable {
+        /// Full sync (re-evaluate every object) instead of delta sync (only pending imports).
+        public var fullSync: Bool
+        public init(fullSync: Bool = false) { self.fullSync = fullSync }
+    }
+
+    let store: any SyncStore
+    let rules: RuleSet
+    let logger: Logger
+
+    public init(store: any SyncStore, rules: RuleSet = .activeDirectoryToSCIM, logger: Logger) {
+        self.store = store
+        self.rules = rules
+        self.logger = logger
+    }
+
+    /// Runs the cycle; returns every run's record. A failed import stops that source's sync, and any
+    /// failed import or sync stops the export (exporting from a partial picture could delete objects).
+    public func run(_ connectors: ConnectorSet, options: Options) async -> [RunRecord] {
+        var runs: [RunRecord] = []
+        var sourcesOK = true
+        for source in connectors.sources {
+            let imported = await FullImport(store: store, logger: logger).run(source)
+            runs.append(imported)
+            guard imported.status != .failed else { sourcesOK = false; continue }
+            let sync = Synchronization(store: store, rules: rules, targetConnector: connectors.target.name, logger: logger)
+            let synced = sync.run(source.name, full: options.fullSync)
+            runs.append(synced)
+            if synced.status == .failed { sourcesOK = false }
+        }
+        guard sourcesOK else { return runs }
+        runs.append(await Export(store: store, target: connectors.target, logger: logger).run())
+        return runs
+    }
+}

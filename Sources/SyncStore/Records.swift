@@ -1,0 +1,135 @@
+import Foundation
+
+/// The object classes idsync synchronizes.
+public enum ObjectType: String, Sendable, Codable, CaseIterable {
+    case user, group
+}
+
+/// A change an import found and the sync has not yet processed (the connector space's "pending import").
+public enum PendingImport: String, Sendable, Codable {
+    case add, update, delete
+}
+
+/// What an export must do to the connected system (the connector space's "pending export").
+public enum ExportOperation: String, Sendable, Codable {
+    case add, update, delete
+}
+
+/// One object in one connector's space: the last known state of it in that connected system.
+public struct CSObject: Sendable, Equatable {
+    public var id: Int64?
+    public var connector: String
+    /// The connected system's immutable identifier: objectGUID for AD, the resource id for SCIM
+    /// (nil until the export that creates it has been answered).
+    public var anchor: String?
+    /// The distinguished name in a directory; for cloud objects, the name shown (userName / displayName).
+    public var dn: String
+    /// `dn` normalized for lookups (case-folded).
+    public var dnKey: String
+    public var objectType: ObjectType
+    /// Source connectors: attributes as imported. Target connector: attributes as last exported.
+    public var attributes: AttributeMap
+    public var digest: String
+    public var mvID: Int64?
+    public var pendingImport: PendingImport?
+    /// The import run that last saw the object, so a full import can tell what disappeared.
+    public var seenRun: Int64?
+
+    public init(id: Int64? = nil, connector: String, anchor: String?, dn: String, dnKey: String, objectType: ObjectType,
+                attributes: AttributeMap, mvID: Int64? = nil, pendingImport: PendingImport? = nil, seenRun: Int64? = nil) {
+        self.id = id; self.connector = connector; self.anchor = anchor; self.dn = dn; self.dnKey = dnKey
+        self.objectType = objectType; self.attributes = attributes.normalized; self.digest = attributes.digest()
+        self.mvID = mvID; self.pendingImport = pendingImport; self.seenRun = seenRun
+    }
+
+    public mutating func setAttributes(_ attributes: AttributeMap) {
+        self.attributes = attributes.normalized
+        digest = attributes.digest()
+    }
+}
+
+/// A reference one connector-space object holds to another, by the other's DN (manager, member).
+/// Kept apart so that when an object appears or disappears, the objects pointing at it are found.
+public struct CSReference: Sendable, Equatable {
+    public var attribute: String
+    public var dnKey: String
+    public init(attribute: String, dnKey: String) { self.attribute = attribute; self.dnKey = dnKey }
+}
+
+/// One identity in the metaverse, joined to at most one object per connector.
+public struct MVObject: Sendable, Equatable {
+    public var id: Int64?
+    public var objectType: ObjectType
+    public var attributes: AttributeMap
+
+    public init(id: Int64? = nil, objectType: ObjectType, attributes: AttributeMap) {
+        self.id = id; self.objectType = objectType; self.attributes = attributes.normalized
+    }
+}
+
+/// A change queued for the target, recorded before it is sent so that a crash never loses it.
+public struct PendingExport: Sendable, Equatable {
+    public var csID: Int64
+    public var operation: ExportOperation
+    /// The full desired state (references as metaverse ids); the export sends the difference between
+    /// this and what the connector-space object says was last exported.
+    public var attributes: AttributeMap
+    public var attempts: Int
+    public var lastError: String?
+
+    public init(csID: Int64, operation: ExportOperation, attributes: AttributeMap, attempts: Int = 0, lastError: String? = nil) {
+        self.csID = csID; self.operation = operation; self.attributes = attributes.normalized
+        self.attempts = attempts; self.lastError = lastError
+    }
+}
+
+/// Run profiles, as Entra Connect names them.
+public enum RunProfile: String, Sendable, Codable, CaseIterable {
+    case fullImport = "full-import"
+    case deltaImport = "delta-import"
+    case fullSync = "full-sync"
+    case deltaSync = "delta-sync"
+    case export
+}
+
+public enum RunStatus: String, Sendable, Codable {
+    case inProgress = "in-progress"
+    case success
+    /// Finished, but some objects could not be processed (each has a run error).
+    case completedWithErrors = "completed-errors"
+    case failed
+}
+
+/// One run of one profile on one connector: the run history.
+public struct RunRecord: Sendable, Equatable {
+    public var id: Int64?
+    public var connector: String
+    public var profile: RunProfile
+    public var started: Date
+    public var ended: Date?
+    public var status: RunStatus
+    public var adds: Int = 0
+    public var updates: Int = 0
+    public var deletes: Int = 0
+    public var errors: Int = 0
+    /// Why a run failed; never holds a secret.
+    public var message: String?
+
+    public init(id: Int64? = nil, connector: String, profile: RunProfile, started: Date = Date(), status: RunStatus = .inProgress) {
+        self.id = id; self.connector = connector; self.profile = profile; self.started = started; self.status = status
+    }
+}
+
+/// An object a run could not process, with the reason.
+public struct RunError: Sendable, Equatable {
+    public var runID: Int64
+    public var connector: String
+    /// The object's DN, or its anchor when it has no DN.
+    public var object: String
+    public var attribute: String?
+    public var message: String
+
+    public init(runID: Int64, connector: String, object: String, attribute: String? = nil, message: String) {
+        self.runID = runID; self.connector = connector; self.object = object; self.attribute = attribute; self.message = message
+    }
+}

@@ -1,0 +1,259 @@
+import Foundation
+import GRDB
+
+/// The store's operations on one GRDB connection, inside the transaction `SQLiteStore` opened.
+struct SQLiteSession: StoreWriter {
+    let db: Database
+
+    // MARK: Connector space
+
+    private static let csColumns = "id, connector, anchor, dn, dn_key, object_type, attributes, mv_id, pending_import, seen_run"
+
+    private func csObjects(where condition: String, _ arguments: StatementArguments) throws -> [CSObject] {
+        try Row.fetchAll(db, sql: "SELECT \(Self.csColumns) FROM cs_objects WHERE \(condition)", arguments: arguments)
+            .map(csObject(from:))
+    }
+
+    private func csObject(from row: Row) throws -> CSObject {
+        let id: Int64 = row["id"]
+        guard let type = ObjectType(rawValue: row["object_type"]) else { throw StoreError.corrupt("cs_objects.object_type of \(id)") }
+        var object = CSObject(id: id, connector: row["connector"], anchor: row["anchor"], dn: row["dn"], dnKey: row["dn_key"],
+                              objectType: type, attributes: try AttributeMap.fromJSON(row["attributes"]), mvID: row["mv_id"],
+                              pendingImport: (row["pending_import"] as String?).flatMap(PendingImport.init(rawValue:)),
+                              seenRun: row["seen_run"])
+        object.id = id
+        return object
+    }
+
+    func csObject(id: Int64) throws -> CSObject? {
+        try csObjects(where: "id = ?", [id]).first
+    }
+
+    func csObject(connector: String, anchor: String) throws -> CSObject? {
+        try csObjects(where: "connector = ? AND anchor = ?", [connector, anchor]).first
+    }
+
+    func csObject(connector: String, dnKey: String) throws -> CSObject? {
+        try csObjects(where: "connector = ? AND dn_key = ? ORDER BY id LIMIT 1", [connector, dnKey]).first
+    }
+
+    func csObject(connector: String, mvID: Int64) throws -> CSObject? {
+        try csObjects(where: "connector = ? AND mv_id = ? ORDER BY id LIMIT 1", [connector, mvID]).first
+    }
+
+    func csObjects(connector: String, after: Int64, limit: Int, pendingImportOnly: Bool) throws -> [CSObject] {
+        let pending = pendingImportOnly ? "AND pending_import IS NOT NULL" : ""
+        return try csObjects(where: "connector = ? AND id > ? \(pending) ORDER BY id LIMIT ?", [connector, after, limit])
+    }
+
+    func csObjects(mvID: Int64) throws -> [CSObject] {
+        try csObjects(where: "mv_id = ? ORDER BY id", [mvID])
+    }
+
+    func csCount(connector: String) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cs_objects WHERE connector = ?", arguments: [connector]) ?? 0
+    }
+
+    func references(csID: Int64) throws -> [CSReference] {
+        try Row.fetchAll(db, sql: "SELECT attribute, dn_key FROM cs_references WHERE cs_id = ? ORDER BY rowid", arguments: [csID])
+            .map { CSReference(attribute: $0["attribute"], dnKey: $0["dn_key"]) }
+    }
+
+    func referrers(connector: String, dnKey: String) throws -> [Int64] {
+        try Int64.fetchAll(db, sql: """
+            SELECT DISTINCT r.cs_id FROM cs_references r JOIN cs_objects c ON c.id = r.cs_id
+            WHERE r.dn_key = ? AND c.connector = ? ORDER BY r.cs_id
+            """, arguments: [dnKey, connector])
+    }
+
+    func insert(_ object: CSObject) throws -> Int64 {
+        try db.execute(sql: """
+            INSERT INTO cs_objects (connector, anchor, dn, dn_key, object_type, attributes, digest, mv_id, pending_import, seen_run, updated)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [object.connector, object.anchor, object.dn, object.dnKey, object.objectType.rawValue,
+                             object.attributes.canonicalJSON(), object.digest, object.mvID, object.pendingImport?.rawValue,
+                             object.seenRun, Date()])
+        return db.lastInsertedRowID
+    }
+
+    func update(_ object: CSObject) throws {
+        guard let id = object.id else { preconditionFailure("updating a connector-space object that was never inserted") }
+        try db.execute(sql: """
+            UPDATE cs_objects SET anchor = ?, dn = ?, dn_key = ?, object_type = ?, attributes = ?, digest = ?, mv_id = ?,
+                pending_import = ?, seen_run = ?, updated = ? WHERE id = ?
+            """, arguments: [object.anchor, object.dn, object.dnKey, object.objectType.rawValue, object.attributes.canonicalJSON(),
+                             object.digest, object.mvID, object.pendingImport?.rawValue, object.seenRun, Date(), id])
+    }
+
+    func deleteCSObject(id: Int64) throws {
+        try db.execute(sql: "DELETE FROM cs_objects WHERE id = ?", arguments: [id])
+    }
+
+    func setReferences(csID: Int64, _ references: [CSReference]) throws {
+        try db.execute(sql: "DELETE FROM cs_references WHERE cs_id = ?", arguments: [csID])
+        let statement = try db.cachedStatement(sql: "INSERT INTO cs_references (cs_id, attribute, dn_key) VALUES (?, ?, ?)")
+        for reference in references {
+            try statement.execute(arguments: [csID, reference.attribute, reference.dnKey])
+        }
+    }
+
+    func markSeen(csIDs: [Int64], run: Int64) throws {
+        let statement = try db.cachedStatement(sql: "UPDATE cs_objects SET seen_run = ? WHERE id = ?")
+        for id in csIDs { try statement.execute(arguments: [run, id]) }
+    }
+
+    func markUnseenAsDeleted(connector: String, run: Int64) throws -> Int {
+        try db.execute(sql: """
+            UPDATE cs_objects SET pending_import = 'delete', updated = ?
+            WHERE connector = ? AND (seen_run IS NULL OR seen_run <> ?) AND (pending_import IS NULL OR pending_import <> 'delete')
+            """, arguments: [Date(), connector, run])
+        return db.changesCount
+    }
+
+    // MARK: Metaverse
+
+    func mvObject(id: Int64) throws -> MVObject? {
+        try Row.fetchOne(db, sql: "SELECT id, object_type, attributes FROM mv_objects WHERE id = ?", arguments: [id])
+            .map(mvObject(from:))
+    }
+
+    private func mvObject(from row: Row) throws -> MVObject {
+        let id: Int64 = row["id"]
+        guard let type = ObjectType(rawValue: row["object_type"]) else { throw StoreError.corrupt("mv_objects.object_type of \(id)") }
+        return MVObject(id: id, objectType: type, attributes: try AttributeMap.fromJSON(row["attributes"]))
+    }
+
+    func mvObjects(attribute: String, value: String, limit: Int) throws -> [MVObject] {
+        // Attribute values are JSON arrays: json_each walks the named attribute's values.
+        try Row.fetchAll(db, sql: """
+            SELECT DISTINCT m.id, m.object_type, m.attributes FROM mv_objects m, json_each(m.attributes, ?) v
+            WHERE lower(v.value) = lower(?) ORDER BY m.id LIMIT ?
+            """, arguments: ["$.\"\(attribute.replacingOccurrences(of: "\"", with: ""))\"", value, limit])
+            .map(mvObject(from:))
+    }
+
+    func mvCount() throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mv_objects") ?? 0
+    }
+
+    func insert(_ object: MVObject) throws -> Int64 {
+        try db.execute(sql: "INSERT INTO mv_objects (object_type, attributes, updated) VALUES (?, ?, ?)",
+                       arguments: [object.objectType.rawValue, object.attributes.canonicalJSON(), Date()])
+        return db.lastInsertedRowID
+    }
+
+    func update(_ object: MVObject) throws {
+        guard let id = object.id else { preconditionFailure("updating a metaverse object that was never inserted") }
+        try db.execute(sql: "UPDATE mv_objects SET object_type = ?, attributes = ?, updated = ? WHERE id = ?",
+                       arguments: [object.objectType.rawValue, object.attributes.canonicalJSON(), Date(), id])
+    }
+
+    func deleteMVObject(id: Int64) throws {
+        try db.execute(sql: "DELETE FROM mv_objects WHERE id = ?", arguments: [id])
+    }
+
+    // MARK: Pending exports
+
+    private func pendingExport(from row: Row) throws -> PendingExport {
+        let csID: Int64 = row["cs_id"]
+        guard let operation = ExportOperation(rawValue: row["operation"]) else {
+            throw StoreError.corrupt("pending_exports.operation of \(csID)")
+        }
+        return PendingExport(csID: csID, operation: operation, attributes: try AttributeMap.fromJSON(row["attributes"]),
+                             attempts: row["attempts"], lastError: row["last_error"])
+    }
+
+    func pendingExport(csID: Int64) throws -> PendingExport? {
+        try Row.fetchOne(db, sql: "SELECT * FROM pending_exports WHERE cs_id = ?", arguments: [csID]).map(pendingExport(from:))
+    }
+
+    func pendingExports(connector: String, after: Int64, limit: Int) throws -> [PendingExport] {
+        try Row.fetchAll(db, sql: """
+            SELECT p.* FROM pending_exports p JOIN cs_objects c ON c.id = p.cs_id
+            WHERE c.connector = ? AND p.cs_id > ? ORDER BY p.cs_id LIMIT ?
+            """, arguments: [connector, after, limit]).map(pendingExport(from:))
+    }
+
+    func pendingExportCount(connector: String) throws -> Int {
+        try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM pending_exports p JOIN cs_objects c ON c.id = p.cs_id WHERE c.connector = ?
+            """, arguments: [connector]) ?? 0
+    }
+
+    func setPendingExport(_ export: PendingExport) throws {
+        try db.execute(sql: """
+            INSERT INTO pending_exports (cs_id, operation, attributes, attempts, last_error, queued) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(cs_id) DO UPDATE SET operation = excluded.operation, attributes = excluded.attributes,
+                attempts = excluded.attempts, last_error = excluded.last_error
+            """, arguments: [export.csID, export.operation.rawValue, export.attributes.canonicalJSON(), export.attempts,
+                             export.lastError, Date()])
+    }
+
+    func removePendingExport(csID: Int64) throws {
+        try db.execute(sql: "DELETE FROM pending_exports WHERE cs_id = ?", arguments: [csID])
+    }
+
+    // MARK: Run history
+
+    private func run(from row: Row) throws -> RunRecord {
+        let id: Int64 = row["id"]
+        guard let profile = RunProfile(rawValue: row["profile"]), let status = RunStatus(rawValue: row["status"]) else {
+            throw StoreError.corrupt("runs row \(id)")
+        }
+        var run = RunRecord(id: id, connector: row["connector"], profile: profile, started: row["started"], status: status)
+        run.ended = row["ended"]
+        run.adds = row["adds"]; run.updates = row["updates"]; run.deletes = row["deletes"]; run.errors = row["errors"]
+        run.message = row["message"]
+        return run
+    }
+
+    func runs(connector: String?, last: Int) throws -> [RunRecord] {
+        let rows = if let connector {
+            try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE connector = ? ORDER BY id DESC LIMIT ?", arguments: [connector, last])
+        } else {
+            try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT ?", arguments: [last])
+        }
+        return try rows.map(run(from:)).reversed()
+    }
+
+    func runErrors(runID: Int64) throws -> [RunError] {
+        try Row.fetchAll(db, sql: "SELECT * FROM run_errors WHERE run_id = ? ORDER BY id", arguments: [runID]).map {
+            RunError(runID: $0["run_id"], connector: $0["connector"], object: $0["object"], attribute: $0["attribute"],
+                     message: $0["message"])
+        }
+    }
+
+    func insert(_ run: RunRecord) throws -> Int64 {
+        try db.execute(sql: """
+            INSERT INTO runs (connector, profile, started, ended, status, adds, updates, deletes, errors, message)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [run.connector, run.profile.rawValue, run.started, run.ended, run.status.rawValue,
+                             run.adds, run.updates, run.deletes, run.errors, run.message])
+        return db.lastInsertedRowID
+    }
+
+    func update(_ run: RunRecord) throws {
+        guard let id = run.id else { preconditionFailure("updating a run that was never inserted") }
+        try db.execute(sql: """
+            UPDATE runs SET ended = ?, status = ?, adds = ?, updates = ?, deletes = ?, errors = ?, message = ? WHERE id = ?
+            """, arguments: [run.ended, run.status.rawValue, run.adds, run.updates, run.deletes, run.errors, run.message, id])
+    }
+
+    func add(_ error: RunError) throws {
+        try db.execute(sql: "INSERT INTO run_errors (run_id, connector, object, attribute, message) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [error.runID, error.connector, error.object, error.attribute, error.message])
+    }
+
+    // MARK: Watermarks
+
+    func watermark(connector: String) throws -> Data? {
+        try Data.fetchOne(db, sql: "SELECT watermark FROM connector_state WHERE connector = ?", arguments: [connector])
+    }
+
+    func setWatermark(connector: String, _ watermark: Data?) throws {
+        try db.execute(sql: """
+            INSERT INTO connector_state (connector, watermark, updated) VALUES (?, ?, ?)
+            ON CONFLICT(connector) DO UPDATE SET watermark = excluded.watermark, updated = excluded.updated
+            """, arguments: [connector, watermark, Date()])
+    }
+}

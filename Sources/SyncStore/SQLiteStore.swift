@@ -1,0 +1,46 @@
+import Foundation
+import GRDB
+
+/// The SQLite store (GRDB, WAL): readers never wait for the writer, so the CLI can look while the
+/// service syncs.
+public final class SQLiteStore: SyncStore {
+    private let pool: DatabasePool
+    public let path: String
+
+    /// Opens (and creates or migrates) the database at `path`. The directory must exist.
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: directory) else {
+            throw StoreError.missingDirectory(directory)
+        }
+        // The database holds no secrets, but its contents describe the directory: not world-readable.
+        let previous = umask(0o077)
+        defer { umask(previous) }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Schema.migrator.migrate(pool)
+    }
+
+    public func read<T>(_ body: (any StoreReader) throws -> T) throws -> T {
+        try pool.read { db in try body(SQLiteSession(db: db)) }
+    }
+
+    public func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
+        try pool.write { db in try body(SQLiteSession(db: db)) }
+    }
+}
+
+public enum StoreError: Error, CustomStringConvertible {
+    case missingDirectory(String)
+    case corrupt(String)
+
+    public var description: String {
+        switch self {
+        case .missingDirectory(let directory): "database directory \(directory) does not exist"
+        case .corrupt(let what): "database holds an unreadable value: \(what)"
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import GRDB
+
+/// The database schema, as an ordered list of migrations. Never edit a shipped migration: add one.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: connector spaces, metaverse, exports, runs") { db in
+            try db.execute(sql: """
+                CREATE TABLE mv_objects (
+                    id INTEGER PRIMARY KEY,
+                    object_type TEXT NOT NULL,
+                    attributes TEXT NOT NULL,
+                    updated DATETIME NOT NULL
+                );
+                CREATE TABLE cs_objects (
+                    id INTEGER PRIMARY KEY,
+                    connector TEXT NOT NULL,
+                    anchor TEXT,
+                    dn TEXT NOT NULL,
+                    dn_key TEXT NOT NULL,
+                    object_type TEXT NOT NULL,
+                    attributes TEXT NOT NULL,
+                    digest TEXT NOT NULL,
+                    mv_id INTEGER REFERENCES mv_objects(id) ON DELETE SET NULL,
+                    pending_import TEXT,
+                    seen_run INTEGER,
+                    updated DATETIME NOT NULL
+                );
+                CREATE UNIQUE INDEX cs_objects_anchor ON cs_objects(connector, anchor) WHERE anchor IS NOT NULL;
+                CREATE INDEX cs_objects_dn ON cs_objects(connector, dn_key);
+                CREATE INDEX cs_objects_mv ON cs_objects(mv_id);
+                CREATE INDEX cs_objects_pending ON cs_objects(connector, id) WHERE pending_import IS NOT NULL;
+                CREATE TABLE cs_references (
+                    cs_id INTEGER NOT NULL REFERENCES cs_objects(id) ON DELETE CASCADE,
+                    attribute TEXT NOT NULL,
+                    dn_key TEXT NOT NULL
+                );
+                CREATE INDEX cs_references_cs ON cs_references(cs_id);
+                CREATE INDEX cs_references_dn ON cs_references(dn_key);
+                CREATE TABLE pending_exports (
+                    cs_id INTEGER PRIMARY KEY REFERENCES cs_objects(id) ON DELETE CASCADE,
+                    operation TEXT NOT NULL,
+                    attributes TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    last_error TEXT,
+                    queued DATETIME NOT NULL
+                );
+                CREATE TABLE runs (
+                    id INTEGER PRIMARY KEY,
+                    connector TEXT NOT NULL,
+                    profile TEXT NOT NULL,
+                    started DATETIME NOT NULL,
+                    ended DATETIME,
+                    status TEXT NOT NULL,
+                    adds INTEGER NOT NULL DEFAULT 0,
+                    updates INTEGER NOT NULL DEFAULT 0,
+                    deletes INTEGER NOT NULL DEFAULT 0,
+                    errors INTEGER NOT NULL DEFAULT 0,
+                    message TEXT
+                );
+                CREATE INDEX runs_connector ON runs(connector, id);
+                CREATE TABLE run_errors (
+                    id INTEGER PRIMARY KEY,
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    connector TEXT NOT NULL,
+                    object TEXT NOT NULL,
+                    attribute TEXT,
+                    message TEXT NOT NULL
+                );
+                CREATE INDEX run_errors_run ON run_errors(run_id);
+                CREATE TABLE connector_state (
+                    connector TEXT PRIMARY KEY,
+                    watermark BLOB,
+                    updated DATETIME NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// idsync's persistence: connector spaces, metaverse, pending exports, run history, watermarks.
+/// One protocol, so the engine does not know which database holds them (SQLite now, PostgreSQL later).
+/// Work happens in transactions: everything a `write` body does commits together or not at all.
+public protocol SyncStore: Sendable {
+    func read<T>(_ body: (any StoreReader) throws -> T) throws -> T
+    func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T
+}
+
+public protocol StoreReader {
+    func csObject(id: Int64) throws -> CSObject?
+    func csObject(connector: String, anchor: String) throws -> CSObject?
+    func csObject(connector: String, dnKey: String) throws -> CSObject?
+    func csObject(connector: String, mvID: Int64) throws -> CSObject?
+    /// Objects of a connector in id order, a batch at a time: `after` is the last id of the previous batch.
+    func csObjects(connector: String, after: Int64, limit: Int, pendingImportOnly: Bool) throws -> [CSObject]
+    func csObjects(mvID: Int64) throws -> [CSObject]
+    func csCount(connector: String) throws -> Int
+    func references(csID: Int64) throws -> [CSReference]
+    /// Ids of the objects of a connector whose references point at `dnKey`.
+    func referrers(connector: String, dnKey: String) throws -> [Int64]
+
+    func mvObject(id: Int64) throws -> MVObject?
+    /// Metaverse objects with `attribute` holding `value` (case-insensitive).
+    func mvObjects(attribute: String, value: String, limit: Int) throws -> [MVObject]
+    func mvCount() throws -> Int
+
+    func pendingExport(csID: Int64) throws -> PendingExport?
+    /// Pending exports of a connector in cs id order, a batch at a time.
+    func pendingExports(connector: String, after: Int64, limit: Int) throws -> [PendingExport]
+    func pendingExportCount(connector: String) throws -> Int
+
+    func runs(connector: String?, last: Int) throws -> [RunRecord]
+    func runErrors(runID: Int64) throws -> [RunError]
+    func watermark(connector: String) throws -> Data?
+}
+
+public protocol StoreWriter: StoreReader {
+    func insert(_ object: CSObject) throws -> Int64
+    func update(_ object: CSObject) throws
+    func deleteCSObject(id: Int64) throws
+    func setReferences(csID: Int64, _ references: [CSReference]) throws
+    /// Records that `run` saw these objects unchanged.
+    func markSeen(csIDs: [Int64], run: Int64) throws
+    /// Marks every object of `connector` not seen by `run` as a pending delete; returns how many.
+    func markUnseenAsDeleted(connector: String, run: Int64) throws -> Int
+
+    func insert(_ object: MVObject) throws -> Int64
+    func update(_ object: MVObject) throws
+    func deleteMVObject(id: Int64) throws
+
+    func setPendingExport(_ export: PendingExport) throws
+    func removePendingExport(csID: Int64) throws
+
+    func insert(_ run: RunRecord) throws -> Int64
+    func update(_ run: RunRecord) throws
+    func add(_ error: RunError) throws
+    func setWatermark(connector: String, _ watermark: Data?) throws
+}

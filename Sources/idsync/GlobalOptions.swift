@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SyncConfiguration
+import SyncStore
+import Synchronization
+
+/// Options every command that reads the configuration takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The configuration file.", discussion: "Default: $IDSYNC_CONFIG, else \(ConfigLoader.defaultPath).",
+        valueName: "path"))
+    var config: String?
+
+    @Flag(name: .shortAndLong, help: "Log debugging detail to standard error.")
+    var verbose = false
+
+    /// Loads and validates the configuration, or exits with the problem on one line.
+    func loadConfig() throws -> IDSyncConfig {
+        bootstrapLogging(verbose: verbose)
+        let path = ConfigLoader.resolvePath(explicit: config)
+        do {
+            return try ConfigLoader.load(path: path)
+        } catch let error as ConfigError {
+            throw CLIError("\(error)")
+        }
+    }
+}
+
+/// A command failure: printed as one line on standard error, exit status 1.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+extension CLIError: LocalizedError {
+    var errorDescription: String? { description }
+}
+
+/// Opens the store of an existing installation (queries must not create an empty database).
+func openExistingStore(_ config: IDSyncConfig) throws -> SQLiteStore {
+    guard FileManager.default.fileExists(atPath: config.database) else {
+        throw CLIError("no database at \(config.database) yet: run `idsync sync` first")
+    }
+    return try openStore(config)
+}
+
+/// Opens the database, creating it (and its directory, 0700) on first use.
+func openStore(_ config: IDSyncConfig) throws -> SQLiteStore {
+    let directory = URL(fileURLWithPath: config.database).deletingLastPathComponent().path
+    do {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+    } catch {
+        throw CLIError("cannot create the database directory \(directory): \(error.localizedDescription)")
+    }
+    do {
+        return try SQLiteStore(path: config.database)
+    } catch {
+        throw CLIError("cannot open the database \(config.database): \(error)")
+    }
+}
+
+private let loggingBootstrapped = Mutex(false)
+
+/// Logs go to standard error (the journal, under systemd); standard output carries command results.
+/// The level: --verbose, else $IDSYNC_LOG_LEVEL (trace … critical), else info.
+func bootstrapLogging(verbose: Bool) {
+    let level: Logger.Level = verbose ? .debug
+        : ProcessInfo.processInfo.environment["IDSYNC_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+    let first = loggingBootstrapped.withLock { done in defer { done = true }; return !done }
+    guard first else { return }
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+}
+
+var cliLogger: Logger { Logger(label: "idsync") }
