@@ -33,8 +33,14 @@ let package = Package(
         .target(name: "SyncConfiguration", dependencies: [
             .product(name: "Yams", package: "Yams"),
         ]),
-        // Persistence of connector spaces, metaverse, pending exports and run history.
+        // The server encryption key: key set, wrappers, sealed credential records, key management.
+        .target(name: "Vault", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
+        // Persistence of connector spaces, metaverse, pending exports, run history, vault and events.
         .target(name: "SyncStore", dependencies: [
+            "Vault",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
@@ -43,9 +49,14 @@ let package = Package(
             "LDAP", "SCIM", "SyncStore", "SyncConfiguration",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The daemon: logon as the service account, key unlock, event log, schedule, signals, status.
+        .target(name: "SyncService", dependencies: [
+            "SyncEngine", "SyncStore", "SyncConfiguration", "Vault", "LDAP",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The command-line tool.
         .executableTarget(name: "idsync", dependencies: [
-            "SyncEngine", "SyncStore", "SyncConfiguration",
+            "SyncEngine", "SyncStore", "SyncConfiguration", "SyncService", "Vault",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -62,6 +73,7 @@ let package = Package(
         ]),
         .testTarget(name: "SyncConfigurationTests", dependencies: ["SyncConfiguration"]),
         .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "SyncStore", "IDSyncTesting"]),
+        .testTarget(name: "VaultTests", dependencies: ["Vault", "SyncStore"]),
         .testTarget(name: "IntegrationTests", dependencies: ["idsync", "IDSyncTesting", "LDAP", "SCIM"]),
     ]
 )

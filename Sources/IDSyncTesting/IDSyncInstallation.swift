@@ -9,31 +9,43 @@ public struct IDSyncInstallation: Sendable {
     public let sourceName: String
     public let targetName: String
 
-    /// A configuration syncing `containers` of `dc` (bound as `bindUPN`) into `scim`.
+    /// A configuration syncing `containers` of `dc` (bound as `bindUPN`) into `scim`. With a
+    /// `serviceAccount`, the service section is written and the connector secrets are left to the vault
+    /// (no password_file / token_file): the caller stores them with `idsync connector set-password`.
     public static func make(dc: SambaDC, containers: [String], bindUPN: String, bindPassword: String,
                             scim: SCIMServer, sourceName: String = "contoso.test", targetName: String = "cloud",
+                            serviceAccount: String? = nil, interval: String = "30m",
                             extraLDAP: String = "") throws -> IDSyncInstallation {
         let directory = try TemporaryDirectory(prefix: "install")
+        ServerRegistry.removeAtExit(directory.path)
         try directory.write("adconn.password", bindPassword + "\n")
         try directory.write("cloud.token", scim.token + "\n")
         let containerList = containers.map { "\"\($0)\"" }.joined(separator: ", ")
+        let inVault = serviceAccount != nil
+        let service = serviceAccount.map { account in """
+            service:
+              account: \(account)
+              password_file: service.password
+              schedule: { interval: \(interval) }
+
+            """ } ?? ""
         let yaml = """
             database: \(directory.file("idsync.sqlite"))
-            connectors:
+            \(service)connectors:
               - name: \(sourceName)
                 type: ldap
                 flavor: active-directory
                 url: \(dc.ldapsURL)
                 tls_ca_file: \(dc.caFile)
                 bind_dn: \(bindUPN)
-                password_file: adconn.password
+                \(inVault ? "" : "password_file: adconn.password")
                 base_dn: \(dc.baseDN)
                 containers: [\(containerList)]
             \(extraLDAP)
               - name: \(targetName)
                 type: scim
                 url: \(scim.url)
-                auth: { type: bearer, token_file: cloud.token }
+                auth: { type: bearer\(inVault ? "" : ", token_file: cloud.token") }
             """
         let configPath = try directory.write("idsync.yaml", yaml)
         return IDSyncInstallation(directory: directory, configPath: configPath, databasePath: directory.file("idsync.sqlite"),
@@ -51,6 +63,22 @@ public struct IDSyncInstallation: Sendable {
         environment["IDSYNC_CONFIG"] = configPath
         return try await runProcess([Repository.idsyncBinary] + arguments, environment: environment, stdin: stdin)
     }
+
+    /// `idsync service start`; a started service is registered to be stopped when the test process exits,
+    /// whatever happens to the test.
+    @discardableResult
+    public func startService() async throws -> ProcessResult {
+        let result = try await idsync(["service", "start"])
+        if let range = result.stdout.range(of: #"\(pid (\d+)\)"#, options: .regularExpression) {
+            let digits = result.stdout[range].filter(\.isNumber)
+            if let pid = Int32(digits) { ServerRegistry.started(pid: pid) }
+        }
+        return result
+    }
+
+    /// `idsync service stop`.
+    @discardableResult
+    public func stopService() async throws -> ProcessResult { try await idsync(["service", "stop"]) }
 
     /// Replaces the configuration file's text.
     public func writeConfig(_ yaml: String) throws {

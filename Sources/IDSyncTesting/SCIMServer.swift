@@ -13,6 +13,7 @@ public final class SCIMServer: Sendable {
 
     public static func start() async throws -> SCIMServer {
         let directory = try TemporaryDirectory(prefix: "scim").path
+        ServerRegistry.removeAtExit(directory)
         let result = try await runChecked([Repository.script("scim-server"), "start", "--dir", directory,
                                            "--parent-pid", testProcessID])
         let values = parseAssignments(result.stdout)

@@ -22,7 +22,9 @@ public final class SambaDC: Sendable {
     public static func shared() async throws -> SambaDC { try await sharedStart.value }
 
     private static let sharedStart = Task<SambaDC, Error> {
-        try await SambaDC.start(in: TemporaryDirectory(prefix: "samba").path)
+        let directory = try TemporaryDirectory(prefix: "samba").path
+        ServerRegistry.removeAtExit(directory)
+        return try await SambaDC.start(in: directory)
     }
 
     /// Provisions (once per directory) and starts a DC. Fails loudly when Samba is not installed.

@@ -81,15 +81,29 @@ private struct ConfigReader {
         if connectors.filter({ $0.role == .target }).count != 1 {
             throw ConfigError(file: file, line: top.line, keyPath: "connectors", message: "exactly one scim connector is needed, the directory idsync writes to")
         }
+        if let logon = service.logonConnector, config.connector(named: logon)?.role != .source {
+            throw ConfigError(file: file, line: top.node("service")?.mark?.line, keyPath: "service.logon_connector",
+                              message: "\"\(logon)\" is not an ldap connector of this configuration")
+        }
         return config
     }
 
     private func readService(_ node: YAMLObject?) throws -> ServiceConfig {
         guard var node else { return ServiceConfig() }
-        let account = try node.string("account")
-        let passwordFile = try path(node.string("password_file"), in: node, key: "password_file", mustExist: false)
+        var service = ServiceConfig()
+        service.account = try node.string("account")
+        service.passwordFile = try path(node.string("password_file"), in: node, key: "password_file", mustExist: false)
+        service.logonConnector = try node.string("logon_connector")
+        service.logFile = try path(node.string("log_file"), in: node, key: "log_file", mustExist: false)
+        if var schedule = try node.object("schedule") {
+            if let interval = try schedule.duration("interval") {
+                guard interval >= .seconds(1) else { throw schedule.error("interval", "must be at least 1s") }
+                service.interval = interval
+            }
+            try schedule.finish()
+        }
         try node.finish()
-        return ServiceConfig(account: account, passwordFile: passwordFile)
+        return service
     }
 
     private func readConnector(_ node: inout YAMLObject) throws -> ConnectorConfig {

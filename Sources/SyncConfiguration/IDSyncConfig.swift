@@ -13,6 +13,13 @@ public struct IDSyncConfig: Sendable {
     public var sourceConnectors: [ConnectorConfig] { connectors.filter { $0.role == .source } }
     /// The cloud directory idsync writes to.
     public var targetConnector: ConnectorConfig? { connectors.first { $0.role == .target } }
+
+    /// The directory the service logs on to as its service account.
+    public var logonConnector: (name: String, ldap: LDAPConnectorConfig)? {
+        let connector = service.logonConnector.flatMap(connector(named:)) ?? sourceConnectors.first
+        guard let connector, case .ldap(let ldap) = connector.kind else { return nil }
+        return (connector.name, ldap)
+    }
 }
 
 public struct ServiceConfig: Sendable {
@@ -20,6 +27,12 @@ public struct ServiceConfig: Sendable {
     public var account: String?
     /// Where the service account's password is kept (0600).
     public var passwordFile: String?
+    /// The ldap connector whose directory the service logs on to; nil: the first ldap connector.
+    public var logonConnector: String?
+    /// How long the service waits between sync cycles.
+    public var interval: Duration = .seconds(30 * 60)
+    /// Where `idsync service start` sends the detached service's output; nil: beside the database.
+    public var logFile: String?
 }
 
 public struct ConnectorConfig: Sendable {

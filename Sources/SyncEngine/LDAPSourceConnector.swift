@@ -28,6 +28,7 @@ public final class LDAPSourceConnector: SourceConnector {
             logger.warning("plain ldap:// without start_tls: the bind password crosses the network in the clear",
                            metadata: ["connector": "\(name)"])
         }
+        let secret = try password()   // before connecting: without it there is nothing to do
         let options = LDAPConnectionOptions(url: config.url, startTLS: config.startTLS, caFile: config.tlsCAFile,
                                             verifyCertificate: config.tlsVerify, operationTimeout: config.timeout)
         let opened: LDAPConnection
@@ -37,13 +38,13 @@ public final class LDAPSourceConnector: SourceConnector {
             throw ConnectorError(connector: name, "cannot connect to \(config.url): \(error.description)")
         }
         do {
-            try await opened.simpleBind(dn: config.bindDN, password: try password())
+            try await opened.simpleBind(dn: config.bindDN, password: secret)
         } catch let error as LDAPError {
             await opened.close()
             throw ConnectorError(connector: name, "bind as \(config.bindDN) refused: \(error.description)")
         } catch {
             await opened.close()
-            throw ConnectorError(connector: name, "\(error)")
+            throw error
         }
         connection.withLock { $0 = opened }
     }

@@ -10,31 +10,23 @@ public struct ConnectorSet: Sendable {
 
     /// Builds the connectors of `config` and opens them; throws `ConnectorError` naming the first that
     /// cannot be used, after closing the others. Nothing is written anywhere before this succeeds.
-    public static func open(_ config: IDSyncConfig, logger: Logger) async throws -> ConnectorSet {
+    public static func open(_ config: IDSyncConfig, secrets: ConnectorSecrets, logger: Logger) async throws -> ConnectorSet {
         var sources: [any SourceConnector] = []
         var target: SCIMTargetConnector?
         for connector in config.connectors {
+            let name = connector.name
             switch connector.kind {
             case .ldap(let ldap):
-                let name = connector.name
                 sources.append(LDAPSourceConnector(name: name, config: ldap, password: {
-                    guard let file = ldap.passwordFile else {
-                        throw ConnectorError(connector: name, "no password: set password_file")
-                    }
-                    return try SecretFile.read(file, what: "password")
+                    try secrets.secret(connector: name, field: SecretField.password, file: ldap.passwordFile)
                 }, logger: logger))
             case .scim(let scim):
                 let credentials: any SCIMCredentialProvider
                 switch scim.auth {
                 case .bearer(let tokenFile):
-                    guard let tokenFile else { throw ConnectorError(connector: connector.name, "no token: set auth.token_file") }
-                    do {
-                        credentials = BearerToken(try SecretFile.read(tokenFile, what: "token"))
-                    } catch {
-                        throw ConnectorError(connector: connector.name, "\(error)")
-                    }
+                    credentials = BearerToken(try secrets.secret(connector: name, field: SecretField.token, file: tokenFile))
                 }
-                target = SCIMTargetConnector(name: connector.name, config: scim, credentials: credentials, logger: logger)
+                target = SCIMTargetConnector(name: name, config: scim, credentials: credentials, logger: logger)
             }
         }
         guard let target else { throw ConnectorError(connector: "connectors", "no scim connector configured") }
@@ -53,6 +45,25 @@ public struct ConnectorSet: Sendable {
     public func close() async {
         for source in sources { await source.close() }
         await target.close()
+    }
+}
+
+/// The names of connector secrets in the vault.
+public enum SecretField {
+    /// An LDAP connector's bind password.
+    public static let password = "password"
+    /// A SCIM connector's bearer token.
+    public static let token = "token"
+
+    /// The field a connector of this configuration keeps its secret in, and the file configured for it, if any.
+    public static func of(_ connector: ConnectorConfig) -> (field: String, file: String?) {
+        switch connector.kind {
+        case .ldap(let ldap): (password, ldap.passwordFile)
+        case .scim(let scim):
+            switch scim.auth {
+            case .bearer(let file): (token, file)
+            }
+        }
     }
 }
 

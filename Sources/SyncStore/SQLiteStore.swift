@@ -4,7 +4,7 @@ import GRDB
 /// The SQLite store (GRDB, WAL): readers never wait for the writer, so the CLI can look while the
 /// service syncs.
 public final class SQLiteStore: SyncStore {
-    private let pool: DatabasePool
+    let pool: DatabasePool
     public let path: String
 
     /// Opens (and creates or migrates) the database at `path`. The directory must exist.
@@ -22,6 +22,11 @@ public final class SQLiteStore: SyncStore {
         defer { umask(previous) }
         pool = try DatabasePool(path: path, configuration: configuration)
         try Schema.migrator.migrate(pool)
+    }
+
+    /// A consistent copy of the whole database at `path` (which must not exist), taken while it is in use.
+    public func backup(to path: String) throws {
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) }
     }
 
     public func read<T>(_ body: (any StoreReader) throws -> T) throws -> T {

@@ -75,6 +75,41 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v2: vault, events, service state") { db in
+            try db.execute(sql: """
+                CREATE TABLE vault_keyset (
+                    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                    keyset BLOB NOT NULL,
+                    updated DATETIME NOT NULL
+                );
+                CREATE TABLE vault_credentials (
+                    connector TEXT NOT NULL,
+                    field TEXT NOT NULL,
+                    sealed BLOB,
+                    status TEXT NOT NULL,
+                    updated DATETIME NOT NULL,
+                    PRIMARY KEY (connector, field)
+                );
+                CREATE TABLE events (
+                    id INTEGER PRIMARY KEY,
+                    event_id INTEGER NOT NULL,
+                    level TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    message TEXT NOT NULL,
+                    time DATETIME NOT NULL
+                );
+                CREATE INDEX events_event_id ON events(event_id, id);
+                CREATE TABLE service_state (
+                    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                    pid INTEGER,
+                    state TEXT NOT NULL,
+                    error_code TEXT,
+                    message TEXT,
+                    started DATETIME,
+                    updated DATETIME NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -1,12 +1,46 @@
 import ArgumentParser
 import SyncConfiguration
+import SyncEngine
+import SyncService
 import SyncStore
 
 struct ConnectorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "connector",
         abstract: "The configured connectors: their status and last runs.",
-        subcommands: [List.self, Show.self])
+        subcommands: [List.self, Show.self, SetPassword.self])
+
+    struct SetPassword: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-password",
+            abstract: "Store a connector's password (LDAP) or token (SCIM) in the vault, sealed under the server key.",
+            discussion: """
+                The secret is read from --password-file, else from standard input (prompted without echo on a \
+                terminal). It is encrypted with the server encryption key, which the service account's password \
+                protects. This is the step after `idsync key abandon`. A connector whose configuration names a \
+                password_file / token_file keeps using that file.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The connector's name.") var name: String
+        @Option(help: "Read the secret from this file instead of standard input.") var passwordFile: String?
+
+        func run() throws {
+            let config = try global.loadConfig()
+            guard let connector = config.connector(named: name) else {
+                throw CLIError("no connector named \"\(name)\" in \(config.file)")
+            }
+            let (field, file) = SecretField.of(connector)
+            let secret = try SecretInput.read(field, file: passwordFile, confirm: true)
+            let context = try ServiceContext(config)
+            let key = try context.unlockKey()
+            try context.keys.setSecret(secret, connector: name, field: field, key: key)
+            context.events.record(IDSyncEvent.connectorSecretSet(name, field: field))
+            print("\(name): \(field) stored in the vault (key set \(key.keySetID), term \(key.activeTerm))")
+            if let file {
+                print("note: the configuration names \(file) for this connector; that file is used while it is set")
+            }
+        }
+    }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the connectors with their object counts and last run.")

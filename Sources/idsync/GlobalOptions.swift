@@ -15,9 +15,10 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Log debugging detail to standard error.")
     var verbose = false
 
-    /// Loads and validates the configuration, or exits with the problem on one line.
-    func loadConfig() throws -> IDSyncConfig {
-        bootstrapLogging(verbose: verbose)
+    /// Loads and validates the configuration, or exits with the problem on one line. `logLevel`: what this
+    /// command logs by default — info for the long-running ones (sync, service run), notice for the rest.
+    func loadConfig(logLevel: Logger.Level = .notice) throws -> IDSyncConfig {
+        bootstrapLogging(verbose: verbose, defaultLevel: logLevel)
         let path = ConfigLoader.resolvePath(explicit: config)
         do {
             return try ConfigLoader.load(path: path)
@@ -64,10 +65,10 @@ func openStore(_ config: IDSyncConfig) throws -> SQLiteStore {
 private let loggingBootstrapped = Mutex(false)
 
 /// Logs go to standard error (the journal, under systemd); standard output carries command results.
-/// The level: --verbose, else $IDSYNC_LOG_LEVEL (trace … critical), else info.
-func bootstrapLogging(verbose: Bool) {
+/// The level: --verbose, else $IDSYNC_LOG_LEVEL (trace … critical), else the command's default.
+func bootstrapLogging(verbose: Bool, defaultLevel: Logger.Level) {
     let level: Logger.Level = verbose ? .debug
-        : ProcessInfo.processInfo.environment["IDSYNC_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        : ProcessInfo.processInfo.environment["IDSYNC_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? defaultLevel
     let first = loggingBootstrapped.withLock { done in defer { done = true }; return !done }
     guard first else { return }
     LoggingSystem.bootstrap { label in

@@ -9,6 +9,7 @@ struct IDSync: AsyncParsableCommand {
             Exit status: 0 when everything succeeded, 2 when a run completed but some objects failed \
             (see `idsync runs`), 1 when a run or command failed.
             """,
-        subcommands: [Sync.self, ConnectorCommand.self, Runs.self, ConnectorSpaceCommand.self, MetaverseCommand.self]
+        subcommands: [Sync.self, ConnectorCommand.self, Runs.self, ConnectorSpaceCommand.self, MetaverseCommand.self,
+                      KeyCommand.self, ServiceCommand.self, Events.self]
     )
 }

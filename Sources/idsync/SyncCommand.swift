@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SyncEngine
+import SyncService
 import SyncStore
 
 struct Sync: AsyncParsableCommand {
@@ -17,10 +18,11 @@ struct Sync: AsyncParsableCommand {
     var full = false
 
     func run() async throws {
-        let config = try global.loadConfig()
+        let config = try global.loadConfig(logLevel: .info)
         let connectors: ConnectorSet
         do {
-            connectors = try await ConnectorSet.open(config, logger: cliLogger)
+            connectors = try await ConnectorSet.open(config, secrets: LazyVaultSecrets(config: config, logger: cliLogger).secrets,
+                                                    logger: cliLogger)
         } catch let error as ConnectorError {
             throw CLIError("\(error)")
         }

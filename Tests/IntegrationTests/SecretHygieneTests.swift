@@ -46,3 +46,61 @@ struct SecretHygieneTests {
         #expect(mode & 0o077 == 0, "idsync.sqlite is mode \(String(mode, radix: 8))")
     }
 }
+
+@Suite("Secrets stay secret: the vault's whole lifecycle")
+struct VaultSecretHygieneTests {
+    @Test("service passwords, connector secrets and the export passphrase appear nowhere idsync writes")
+    func noSecretsThroughTheKeyLifecycle() async throws {
+        let setup = try await VaultedInstallation.make()
+        defer { Task { await setup.cleanUp() } }
+        let newServicePassword = SambaDC.randomPassword()
+        let passphrase = "export passphrase \(UUID().uuidString)"
+        let secrets = [setup.servicePassword, newServicePassword, setup.directory.bindPassword, setup.scim.token, passphrase]
+
+        var outputs: [String] = []
+        func run(_ arguments: [String], stdin: String? = nil, mustSucceed: Bool = true) async throws {
+            let result = try await setup.idsync(arguments, stdin: stdin)
+            if mustSucceed { #expect(result.status == 0, "\(arguments): \(result.output)") }
+            outputs.append(result.output)
+        }
+        try await setup.configure()
+        try await run(["sync", "--verbose"])
+        let started = try await setup.install.startService()
+        outputs.append(started.output)
+        _ = try await eventually(timeout: .seconds(20)) { try await setup.targetHasUser(setup.directory.upn(0)) }
+        try await run(["service", "change-password", "--new-password-file", try setup.secretFile("new", newServicePassword), "--verbose"])
+        try await run(["service", "status"])
+        outputs.append(try await setup.install.stopService().output)
+        let keyFile = setup.install.directory.file("key.export")
+        try await run(["key", "export", "--file", keyFile, "--passphrase-file", try setup.secretFile("pp", passphrase)])
+        try await run(["key", "import", "--file", keyFile], stdin: "wrong " + passphrase + "\n", mustSucceed: false)
+        try await run(["key", "import", "--file", keyFile], stdin: passphrase + "\n")
+        try await run(["key", "rotate", "--reencrypt"])
+        try await run(["key", "show"])
+        try await run(["connector", "show", "contoso.test"])
+        try await run(["connector", "show", "cloud"])
+        try await run(["events", "--last", "500"])
+        try await run(["runs", "--errors"])
+        try await run(["sync", "--verbose"])
+
+        // Files the test itself wrote hold secrets by design; so does service.password, the one plaintext
+        // copy idsync keeps (the service reads it to log on), which must be 0600.
+        let testWritten: Set<String> = ["adconn.password", "cloud.token", "service.password"]
+        let files = try FileManager.default.contentsOfDirectory(atPath: setup.install.directory.path)
+            .filter { !testWritten.contains($0) && !$0.hasPrefix("given-") }
+        #expect(files.contains("idsync.sqlite") && files.contains("idsync-service.log") && files.contains("key.export"))
+        for secret in secrets {
+            for (index, output) in outputs.enumerated() { #expect(!output.contains(secret), "a secret in output #\(index)") }
+            for file in files {
+                let data = try Data(contentsOf: URL(fileURLWithPath: setup.install.directory.file(file)))
+                #expect(data.range(of: Data(secret.utf8)) == nil, "a secret in \(file)")
+            }
+        }
+        for file in files + ["service.password"] {
+            let mode = (try FileManager.default.attributesOfItem(atPath: setup.install.directory.file(file))[.posixPermissions] as? NSNumber)?.intValue ?? 0
+            #expect(mode & 0o077 == 0, "\(file) is mode \(String(mode, radix: 8))")
+        }
+        let stored = try String(contentsOfFile: setup.install.directory.file("service.password"), encoding: .utf8)
+        #expect(stored == newServicePassword + "\n")
+    }
+}

@@ -3,7 +3,7 @@ import Testing
 @testable import SyncConfiguration
 
 @Suite("idsync.yaml")
-struct ConfigLoaderTests {
+final class ConfigLoaderTests {
     /// A directory holding the files a valid configuration names.
     let directory: String = {
         let path = NSTemporaryDirectory() + "idsync-config-\(UUID().uuidString)"
@@ -13,6 +13,8 @@ struct ConfigLoaderTests {
         }
         return path
     }()
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     static let valid = """
         database: state/idsync.sqlite

@@ -1,0 +1,122 @@
+import Foundation
+import Logging
+import SyncConfiguration
+import SyncEngine
+import SyncStore
+import Vault
+
+/// `idsync service run`: the daemon. Start order, as the seed describes it: log on as the service account
+/// → unwrap the server encryption key → open the connectors → run sync cycles on the schedule until
+/// SIGTERM. Each failure is recorded with the seed's event and code, and the service does not start.
+public struct ServiceHost {
+    let config: IDSyncConfig
+    let store: SQLiteStore
+    let logger: Logger
+    let events: EventLog
+
+    public init(config: IDSyncConfig, store: SQLiteStore, logger: Logger) {
+        self.config = config
+        self.store = store
+        self.logger = logger
+        self.events = EventLog(store: store, logger: logger)
+    }
+
+    /// Runs until stopped; returns the process exit status.
+    public func run() async -> Int32 {
+        guard let lock = try? ServiceLock.acquire(config) else {
+            logger.error("the idsync service is already running for \(config.database)")
+            return 1
+        }
+        let pid = getpid()
+        let started = Date()
+        setState(.starting, pid: pid, started: started)
+
+        let access: KeyAccess
+        do {
+            access = KeyAccess(account: try ServiceAccount(config: config), store: store, events: events)
+        } catch {
+            return fail(pid: pid, started: started, code: nil, "\(error)")
+        }
+        // 1. Log on as the service account.
+        let (password, logon) = await PasswordChange(access: access).passwordThatLogsOn()
+        guard let password else {
+            switch logon {
+            case .wrongPassword:
+                events.record(IDSyncEvent.logonFailed(account: access.account.account))
+                return fail(pid: pid, started: started, code: IDSyncEvent.logonFailureCode, IDSyncEvent.logonFailureText)
+            case .unavailable(let reason):
+                return fail(pid: pid, started: started, code: nil, "cannot log on as \(access.account.account): \(reason)")
+            case .success:
+                return fail(pid: pid, started: started, code: nil, "cannot log on as \(access.account.account)")
+            }
+        }
+        // 2. Unwrap the server encryption key (and drop a wrapper an interrupted password change left).
+        let key: ServerKey
+        do {
+            key = try access.unlock(password: password)
+            if (try access.keys.storedKeySet()?.wrappers.filter { $0.kind == .serviceAccount }.count ?? 0) > 1 {
+                try access.keys.rewrap(key: key, servicePassword: password)
+            }
+        } catch {
+            return fail(pid: pid, started: started, code: IDSyncEvent.keyUnavailableCode,
+                        "The server encryption key cannot be accessed. Service-specific error code \(IDSyncEvent.keyUnavailableCode).")
+        }
+        // 3. Open the connectors: every secret must decrypt and every connector must answer.
+        let secrets = access.secrets(key)
+        do {
+            let connectors = try await ConnectorSet.open(config, secrets: secrets, logger: logger)
+            await connectors.close()
+        } catch {
+            events.record(IDSyncEvent.connectorUnusable("\(error)"))
+            return fail(pid: pid, started: started, code: nil, "\(error)")
+        }
+
+        let stop = StopSignal()
+        setState(.running, pid: pid, started: started)
+        events.record(IDSyncEvent.state("running"))
+        SystemdNotify.send("READY=1\nSTATUS=running\nMAINPID=\(pid)")
+
+        // 4. Cycles on the schedule, until SIGTERM; a stop lets the current step finish.
+        while !stop.isStopped {
+            await runCycle(secrets: secrets)
+            if stop.isStopped { break }
+            await stop.wait(upTo: config.service.interval)
+        }
+        SystemdNotify.send("STOPPING=1")
+        setState(.stopped, pid: pid, started: started)
+        events.record(IDSyncEvent.state("stopped"))
+        withExtendedLifetime(lock) {}
+        return 0
+    }
+
+    private func runCycle(secrets: ConnectorSecrets) async {
+        do {
+            let connectors = try await ConnectorSet.open(config, secrets: secrets, logger: logger)
+            let runs = await SyncCycle(store: store, logger: logger).run(connectors, options: .init())
+            await connectors.close()
+            for run in runs {
+                logger.info("run finished", metadata: [
+                    "connector": "\(run.connector)", "profile": "\(run.profile.rawValue)", "status": "\(run.status.rawValue)",
+                    "adds": "\(run.adds)", "updates": "\(run.updates)", "deletes": "\(run.deletes)", "errors": "\(run.errors)",
+                ])
+            }
+        } catch {
+            logger.error("sync cycle could not start", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func setState(_ state: ServiceState.State, pid: Int32, started: Date, code: String? = nil, message: String? = nil) {
+        do {
+            try store.setServiceState(ServiceState(pid: pid, state: state, errorCode: code, message: message, started: started))
+        } catch {
+            logger.error("cannot record the service state", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func fail(pid: Int32, started: Date, code: String?, _ message: String) -> Int32 {
+        events.record(IDSyncEvent.startFailed(message))
+        setState(.failed, pid: pid, started: started, code: code, message: message)
+        SystemdNotify.send("STATUS=\(message)")
+        return 1
+    }
+}
