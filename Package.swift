@@ -20,6 +20,8 @@ let package = Package(
         // The only C interop: OpenLDAP's libldap (Debian's libldap-dev).
         .systemLibrary(name: "CLDAP", path: "Sources/CLDAP", pkgConfig: "ldap",
                        providers: [.apt(["libldap-dev"])]),
+        // Starting child processes (posix_spawn with clean signal state), for the service and the tests.
+        .target(name: "ProcessSpawn"),
         // Async Swift client over libldap: bind, paged search, controls, modify, password change.
         .target(name: "LDAP", dependencies: ["CLDAP"]),
         // SCIM 2.0 client (RFC 7643/7644) over AsyncHTTPClient.
@@ -51,7 +53,7 @@ let package = Package(
         ]),
         // The daemon: logon as the service account, key unlock, event log, schedule, signals, status.
         .target(name: "SyncService", dependencies: [
-            "SyncEngine", "SyncStore", "SyncConfiguration", "Vault", "LDAP",
+            "SyncEngine", "SyncStore", "SyncConfiguration", "Vault", "LDAP", "ProcessSpawn",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The command-line tool.
@@ -62,12 +64,12 @@ let package = Package(
         ]),
         // Fixtures that start real servers (Samba AD DC, scim2-server) on loopback for the tests.
         .target(name: "IDSyncTesting", dependencies: [
-            "LDAP", "SCIM",
+            "LDAP", "SCIM", "ProcessSpawn",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
-        .testTarget(name: "LDAPTests", dependencies: ["LDAP", "IDSyncTesting"]),
+        .testTarget(name: "LDAPTests", dependencies: ["LDAP", "IDSyncTesting", "ProcessSpawn"]),
         .testTarget(name: "SCIMTests", dependencies: [
             "SCIM", "IDSyncTesting", .product(name: "Logging", package: "swift-log"),
         ]),

@@ -17,13 +17,24 @@ wait_until() {
   done
 }
 
+# start_time PID: the process's start time (field 22 of /proc/PID/stat), which tells a process from a
+# later one that reused its pid. Fields are counted after the command name, which may hold spaces.
+start_time() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $20}'; }
+
 # watch_parent PARENT_PID SERVER_PID: stops the server when the process that asked for it dies,
-# so a crashed test run never leaves servers behind.
+# so a crashed test run never leaves servers behind — and never signals a process that reused its pid.
 watch_parent() {
   local parent=$1 server=$2
   [ -n "$parent" ] || return 0
-  setsid bash -c "while kill -0 $parent 2>/dev/null && kill -0 $server 2>/dev/null; do sleep 1; done
-                  kill $server 2>/dev/null; sleep 5; kill -9 $server 2>/dev/null" </dev/null >/dev/null 2>&1 &
+  local parent_start server_start
+  parent_start=$(start_time "$parent") server_start=$(start_time "$server")
+  setsid bash -c '
+    start_time() { sed "s/^.*) //" "/proc/$1/stat" 2>/dev/null | awk "{print \$20}"; }
+    alive() { [ "$(start_time "$1")" = "$2" ]; }
+    while alive "$0" "$1" && alive "$2" "$3"; do sleep 1; done
+    alive "$2" "$3" && kill "$2"
+    for _ in 1 2 3 4 5; do alive "$2" "$3" || exit 0; sleep 1; done
+    alive "$2" "$3" && kill -9 "$2"' "$parent" "$parent_start" "$server" "$server_start" </dev/null >/dev/null 2>&1 &
 }
 
 # stop_pidfile FILE: stops the process named in FILE (TERM, then KILL after 10 s).

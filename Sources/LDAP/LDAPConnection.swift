@@ -68,6 +68,7 @@ public final class LDAPConnection: Sendable {
     }
 
     /// The bound identity according to the server (RFC 4532): `dn:…` or `u:DOMAIN\user`; empty if anonymous.
+    /// Active Directory implements it; Samba does not and answers protocolError (2).
     public func whoAmI() async throws -> String {
         try await handle.whoAmI()
     }

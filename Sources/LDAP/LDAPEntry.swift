@@ -1,5 +1,5 @@
 /// One entry of a search result.
-public struct LDAPEntry: Sendable {
+public struct LDAPEntry: Sendable, Equatable {
     public let dn: String
     /// Attribute values keyed by the attribute description exactly as the server returned it, which may carry
     /// options (`member;range=0-1499`) and any capitalization.
@@ -44,7 +44,7 @@ public struct LDAPEntry: Sendable {
 }
 
 /// Everything one search request returned.
-public struct LDAPSearchResult: Sendable {
+public struct LDAPSearchResult: Sendable, Equatable {
     public let entries: [LDAPEntry]
     /// Continuation references (RFC 4511 §4.5.3) and referrals of the final result: libldap is told not to
     /// chase them, so they are reported here. Active Directory sends some for every subtree search of a

@@ -6,8 +6,8 @@ public struct LDAPError: Error, Sendable, CustomStringConvertible {
     public let code: Int32
     /// libldap's text for `code` (`ldap_err2string`).
     public let message: String
-    /// What the server or libldap added: Active Directory's `80090308: LdapErr: … data 52e`, OpenSSL's reason for
-    /// a failed handshake.
+    /// What the server, libldap or this module added: Active Directory's `80090308: LdapErr: … data 52e`,
+    /// "TLS certificate rejected: …" for a certificate that failed verification.
     public let diagnostic: String?
     /// The operation that failed: "connect", "starttls", "bind", "search", "add", "modify"…
     public let operation: String
@@ -28,7 +28,8 @@ public struct LDAPError: Error, Sendable, CustomStringConvertible {
     public var isNoSuchObject: Bool { code == LDAP_NO_SUCH_OBJECT }
 
     /// The server could not be reached, the connection broke, or it did not answer in time: a reason to
-    /// reconnect (or try another server) rather than to give up on the request.
+    /// reconnect (or try another server) rather than to give up on the request. libldap reports a rejected
+    /// TLS certificate with the same codes; ``diagnostic`` then starts with "TLS certificate rejected".
     public var isServerDown: Bool {
         code == LDAP_SERVER_DOWN || code == LDAP_CONNECT_ERROR || code == LDAP_TIMEOUT
     }

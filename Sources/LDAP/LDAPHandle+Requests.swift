@@ -28,12 +28,12 @@ extension LDAPHandle {
         _ operation: String,
         send: (OpaquePointer, CArena, inout Int32) -> Int32
     ) throws -> LDAPResponse {
-        let ld = try session(for: operation)
+        let ld = try beginOperation(operation)
         let deadline = ContinuousClock.now + operationTimeout
         let messageID = try start(operation, on: ld, send: send)
-        let message = try waitForMessage(messageID, all: true, deadline: deadline, operation: operation)
+        let message = try waitForMessage(messageID, on: ld, all: true, deadline: deadline, operation: operation)
         defer { ldap_msgfree(message) }
-        let response = try parseResponse(message, operation: operation)
+        let response = try parseResponse(message, on: ld, operation: operation)
         guard response.code == LDAP_SUCCESS else { throw response.error(operation: operation) }
         return response
     }
@@ -51,9 +51,8 @@ extension LDAPHandle {
     /// When the deadline passes the request is abandoned, so the server stops working on it and a late answer
     /// is not queued in the session forever.
     func waitForMessage(
-        _ messageID: Int32, all: Bool, deadline: ContinuousClock.Instant, operation: String
+        _ messageID: Int32, on ld: OpaquePointer, all: Bool, deadline: ContinuousClock.Instant, operation: String
     ) throws -> OpaquePointer {
-        let ld = try session(for: operation)
         var remaining = (deadline - .now).cTimeval
         var message: OpaquePointer?
         let rc = ldap_result(ld, messageID, all ? LDAP_MSG_ALL : LDAP_MSG_ONE, &remaining, &message)
@@ -66,8 +65,7 @@ extension LDAPHandle {
     }
 
     /// Reads a result message (LDAPResult, RFC 4511 §4.1.9) without freeing it.
-    func parseResponse(_ message: OpaquePointer, operation: String) throws -> LDAPResponse {
-        let ld = try session(for: operation)
+    func parseResponse(_ message: OpaquePointer, on ld: OpaquePointer, operation: String) throws -> LDAPResponse {
         var code: Int32 = LDAP_OTHER
         var matchedDN: UnsafeMutablePointer<CChar>?
         var diagnostic: UnsafeMutablePointer<CChar>?
@@ -89,7 +87,7 @@ extension LDAPHandle {
             controls: swiftControls(controls),
             extendedValue: nil
         )
-        if ldap_msgtype(message) == LDAP_RES_EXTENDED {
+        if messageType(message) == LDAP_RES_EXTENDED {
             response.extendedValue = try parseExtendedValue(message, on: ld, operation: operation)
         }
         return response

@@ -10,7 +10,7 @@ extension LDAPHandle {
         controls: [LDAPControl], sizeLimit: Int
     ) throws -> LDAPSearchResult {
         let operation = "search"
-        let ld = try session(for: operation)
+        let ld = try beginOperation(operation)
         let deadline = ContinuousClock.now + operationTimeout
         let messageID = try start(operation, on: ld) { ld, arena, messageID in
             // Also sent as the request's time limit, so the server gives up when this client does.
@@ -22,27 +22,37 @@ extension LDAPHandle {
 
         var entries: [LDAPEntry] = []
         var referrals: [String] = []
-        while true {
-            let message = try waitForMessage(messageID, all: false, deadline: deadline, operation: operation)
-            defer { ldap_msgfree(message) }
-            switch messageType(message) {
-            case LDAP_RES_SEARCH_ENTRY:
-                entries.append(try entry(message, on: ld))
-            case LDAP_RES_SEARCH_REFERENCE:
-                referrals += try references(message, on: ld)
-            case LDAP_RES_SEARCH_RESULT:
-                let response = try parseResponse(message, operation: operation)
-                // Asking for at most sizeLimit entries and getting them is what the caller wanted.
-                let truncatedOnRequest = response.code == LDAP_SIZELIMIT_EXCEEDED && sizeLimit > 0
-                guard response.code == LDAP_SUCCESS || truncatedOnRequest else {
-                    throw response.error(operation: operation)
+        var responseComplete = false
+        do {
+            while true {
+                try Task.checkCancellation()
+                let message = try waitForMessage(messageID, on: ld, all: false, deadline: deadline, operation: operation)
+                defer { ldap_msgfree(message) }
+                switch messageType(message) {
+                case LDAP_RES_SEARCH_ENTRY:
+                    entries.append(try entry(message, on: ld))
+                case LDAP_RES_SEARCH_REFERENCE:
+                    referrals += try references(message, on: ld)
+                case LDAP_RES_SEARCH_RESULT:
+                    responseComplete = true
+                    let response = try parseResponse(message, on: ld, operation: operation)
+                    // Asking for at most sizeLimit entries and getting them is what the caller wanted.
+                    let truncatedOnRequest = response.code == LDAP_SIZELIMIT_EXCEEDED && sizeLimit > 0
+                    guard response.code == LDAP_SUCCESS || truncatedOnRequest else {
+                        throw response.error(operation: operation)
+                    }
+                    return LDAPSearchResult(entries: entries, referrals: referrals + response.referrals,
+                                            controls: response.controls)
+                default:
+                    // Intermediate responses (RFC 4511 §4.13) belong to controls this client does not send.
+                    continue
                 }
-                return LDAPSearchResult(entries: entries, referrals: referrals + response.referrals,
-                                        controls: response.controls)
-            default:
-                // Intermediate responses (RFC 4511 §4.13) belong to controls this client does not send.
-                continue
             }
+        } catch {
+            // Cancelled, timed out or unreadable before the end: the server is to stop sending, and libldap to
+            // stop keeping what still arrives. (After a timeout waitForMessage has abandoned it already.)
+            if !responseComplete { _ = ldap_abandon_ext(ld, messageID, nil, nil) }
+            throw error
         }
     }
 

@@ -1,6 +1,6 @@
 /// One change to one attribute in a modify request (RFC 4511 §4.6).
-public struct LDAPModification: Sendable {
-    public enum Operation: Sendable {
+public struct LDAPModification: Sendable, Equatable {
+    public enum Operation: Sendable, Equatable {
         /// Adds the values; fails if one exists already.
         case add
         /// Removes the values, or the whole attribute when `values` is empty.

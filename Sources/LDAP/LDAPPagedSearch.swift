@@ -44,7 +44,9 @@ public struct LDAPPagedSearch: AsyncSequence, Sendable {
         }
 
         private mutating func fetchNextPage() async throws {
-            let pageControl = PagedResultsControl.request(pageSize: Int32(clamping: search.pageSize), cookie: cookie)
+            // A size of 0 would ask the server to end the search (RFC 2696 §3), so at least 1.
+            let pageSize = Int32(clamping: Swift.max(search.pageSize, 1))
+            let pageControl = PagedResultsControl.request(pageSize: pageSize, cookie: cookie)
             let result = try await search.connection.search(
                 base: search.base, scope: search.scope, filter: search.filter, attributes: search.attributes,
                 controls: search.controls + [pageControl])

@@ -4,7 +4,9 @@ public typealias LDAPValue = [UInt8]
 
 extension Array where Element == UInt8 {
     /// The UTF-8 bytes of `string`, the encoding LDAPv3 uses for every string attribute (RFC 4511 §4.1.2).
-    public init(_ string: String) {
+    /// Labelled: an unlabelled `init(_: String)` would change what `Array(someString)` means in every
+    /// file that imports this module.
+    public init(utf8 string: String) {
         self.init(string.utf8)
     }
 }

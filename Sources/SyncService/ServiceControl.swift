@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSpawn
 import SyncConfiguration
 import SyncStore
 #if canImport(Glibc)
@@ -37,12 +38,11 @@ public struct ServiceControl {
             if state?.pid == pid {
                 switch state?.state {
                 case .running: return .started(pid: pid)
-                case .failed, .stopped: reap(pid); return .failed(state)
+                case .failed, .stopped: _ = Spawn.wait(pid); return .failed(state)
                 default: break
                 }
             }
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {    // exited without saying why (e.g. killed)
+            if Spawn.poll(pid) != nil {    // exited without saying why (e.g. killed)
                 return .failed(try store.serviceState().flatMap { $0.pid == pid ? $0 : nil })
             }
         }
@@ -72,32 +72,13 @@ public struct ServiceControl {
                lastRun: try store.read { try $0.runs(connector: nil, last: 1).last })
     }
 
-    private func reap(_ pid: Int32) {
-        var status: Int32 = 0
-        _ = waitpid(pid, &status, 0)
-    }
-
-    /// posix_spawn of this same executable in a new session, stdin from /dev/null, output to the log file.
+    /// This same executable, in a new session, stdin from /dev/null, output appended to the log file.
     private func spawnDetached(_ arguments: [String]) throws -> Int32 {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logFile, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, posixSpawnSetSID)
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid = pid_t()
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
-        guard result == 0 else { throw ServiceError("cannot start \(executable): \(String(cString: strerror(result)))") }
-        return pid
+        do {
+            return try Spawn.start([executable] + arguments, stdout: logFile, appendOutput: true, newSession: true)
+        } catch {
+            throw ServiceError("\(error)")
+        }
     }
 }
-
-/// glibc's POSIX_SPAWN_SETSID (it is behind _GNU_SOURCE, which Swift's Glibc module does not define).
-private let posixSpawnSetSID: Int16 = 0x80

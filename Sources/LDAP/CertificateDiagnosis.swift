@@ -1,0 +1,37 @@
+internal import CLDAP
+
+/// Says what went wrong when a TLS connect fails, which libldap does not.
+///
+/// libldap reports a rejected certificate like an unreachable server ("Can't contact LDAP server" for
+/// ldaps://, "Connect error" for StartTLS) and, built with GnuTLS as on Debian, its diagnostic is
+/// "(unknown error code)"; the reason only goes to its debug log, which is process-wide. So after a TLS
+/// connect fails, a second connect without certificate verification tells the cases apart: if that one
+/// succeeds, the server is there and speaks TLS, and only its certificate was refused. The probe sends
+/// nothing but the handshake and an unbind, and only after a failure.
+enum CertificateDiagnosis {
+    static func explain(_ error: LDAPError, connecting options: LDAPConnectionOptions) -> LDAPError {
+        let failedLikeTLS = error.code == LDAP_SERVER_DOWN || error.code == LDAP_CONNECT_ERROR
+        guard failedLikeTLS, options.usesTLS else { return error }
+        if options.verifyCertificate, acceptsConnectionsWithoutVerification(options) {
+            let trusted = options.caFile.map { "a CA in \($0)" } ?? "a CA of the system trust store"
+            return LDAPError(
+                code: error.code,
+                diagnostic: "TLS certificate rejected: the server's certificate is not signed by \(trusted) "
+                    + "or was not issued for the host of \(options.url)",
+                operation: error.operation)
+        }
+        if error.diagnostic == "(unknown error code)" {
+            return LDAPError(code: error.code, diagnostic: "TLS handshake failed (libldap gives no reason)",
+                             operation: error.operation)
+        }
+        return error
+    }
+
+    private static func acceptsConnectionsWithoutVerification(_ options: LDAPConnectionOptions) -> Bool {
+        var unverified = options
+        unverified.verifyCertificate = false
+        guard let probe = try? LibLDAPSession(unverified) else { return false }
+        probe.close()
+        return true
+    }
+}

@@ -1,0 +1,206 @@
+import Foundation
+#if canImport(IDSyncTesting)
+import IDSyncTesting  // SambaDC and runChecked in the main package; the scratch package has stand-ins
+#endif
+import LDAP
+import Testing
+
+@Suite("Connecting, TLS and binding (Samba AD DC)")
+struct ConnectionTests {
+    @Test func bindsAsAdministratorOverLDAPS() async throws {
+        let directory = try await TestDirectory.samba()
+        let connection = try await LDAPConnection.connect(directory.options())
+        try await #expect(isAnonymous(connection, directory))
+        try await connection.simpleBind(dn: directory.dc.adminUPN, password: directory.dc.adminPassword)
+        // Samba does not implement WhoAmI (RFC 4532); reading the domain object proves the bind instead.
+        let root = try await connection.search(base: directory.dc.baseDN, scope: .base, filter: "(objectClass=*)",
+                                               attributes: ["objectClass"])
+        #expect(root.entries.map(\.dn) == [directory.dc.baseDN])
+        #expect(root.entries.first?.strings("objectclass").contains("domainDNS") == true)
+        await connection.close()
+    }
+
+    @Test func wrongPasswordIsInvalidCredentialsWithADDiagnostic() async throws {
+        let directory = try await TestDirectory.samba()
+        let connection = try await LDAPConnection.connect(directory.options())
+        let wrongPassword = "Not-The-Password-1"
+        let error = try await #require(throws: LDAPError.self) {
+            try await connection.simpleBind(dn: directory.dc.adminUPN, password: wrongPassword)
+        }
+        #expect(error.code == 49)
+        #expect(error.isInvalidCredentials)
+        #expect(!error.isServerDown)
+        #expect(error.operation == "bind")
+        #expect(error.diagnostic?.contains("data 52e") == true, "diagnostic: \(error.diagnostic ?? "none")")
+        #expect(error.description.hasPrefix("bind failed: Invalid credentials (49): "))
+        #expect(error.description.contains("52e"))
+        #expect(!error.description.contains(wrongPassword))
+        #expect(!error.description.contains("\n"))
+        await connection.close()
+    }
+
+    @Test func emptyPasswordIsRefusedBeforeItBecomesAnAnonymousBind() async throws {
+        let directory = try await TestDirectory.samba()
+        let connection = try await LDAPConnection.connect(directory.options())
+        let error = try await #require(throws: LDAPError.self) {
+            try await connection.simpleBind(dn: directory.dc.adminUPN, password: "")
+        }
+        #expect(error.isInvalidCredentials)
+        // Nothing was sent: the session is still anonymous.
+        try await #expect(isAnonymous(connection, directory))
+        await connection.close()
+    }
+
+    @Test func untrustedCertificateFailsTheConnectAndEachConnectionKeepsItsOwnCA() async throws {
+        let directory = try await TestDirectory.samba()
+        let otherCA = try await TestCertificates.unrelatedCA()
+
+        func connectWithOtherCA() async throws -> LDAPError {
+            try await #require(throws: LDAPError.self) {
+                _ = try await LDAPConnection.connect(directory.options(caFile: otherCA))
+            }
+        }
+        let error = try await connectWithOtherCA()
+        #expect(error.operation == "connect")
+        #expect(error.isServerDown)
+        #expect(error.description.contains("TLS certificate rejected"), "\(error)")
+        #expect(error.description.contains(otherCA), "\(error)")
+
+        // The right CA on another connection works, and does not leak into the next connection with the
+        // wrong one, as it would if the CA were set process-wide.
+        let trusted = try await directory.adminConnection()
+        _ = try await connectWithOtherCA()
+        await trusted.close()
+
+        // Without verification (labs only) the same CA is accepted.
+        var unverified = directory.options(caFile: otherCA)
+        unverified.verifyCertificate = false
+        let connection = try await LDAPConnection.connect(unverified)
+        try await connection.simpleBind(dn: directory.dc.adminUPN, password: directory.dc.adminPassword)
+        await connection.close()
+    }
+
+    // The certificate names the DC's address and dc1.contoso.test; when the address is 127.0.0.1, "localhost"
+    // reaches the same server under a name the certificate does not have. (A DC on another loopback
+    // address has no such second name.)
+    @Test(.enabled("the DC listens on 127.0.0.1") { try await SambaDC.shared().ldapsURL == "ldaps://127.0.0.1:636" })
+    func certificateForAnotherHostNameIsRejected() async throws {
+        let directory = try await TestDirectory.samba()
+        let error = try await #require(throws: LDAPError.self) {
+            _ = try await LDAPConnection.connect(directory.options(url: "ldaps://localhost:636"))
+        }
+        #expect(error.operation == "connect")
+        #expect(error.description.contains("TLS certificate rejected"), "\(error)")
+    }
+
+    @Test func unusableCAFileIsReportedByName() async throws {
+        let directory = try await TestDirectory.samba()
+        let error = try await #require(throws: LDAPError.self) {
+            _ = try await LDAPConnection.connect(directory.options(caFile: "/nonexistent/idsync-ca.pem"))
+        }
+        #expect(error.operation == "connect")
+        #expect(error.description.contains("/nonexistent/idsync-ca.pem: No such file or directory"), "\(error)")
+        #expect(!error.isServerDown)
+
+        let notPEM = FileManager.default.temporaryDirectory.appendingPathComponent("idsync-not-a-ca-\(getpid()).pem").path
+        try "not a certificate".write(toFile: notPEM, atomically: false, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: notPEM) }
+        let unusable = try await #require(throws: LDAPError.self) {
+            _ = try await LDAPConnection.connect(directory.options(caFile: notPEM))
+        }
+        // GnuTLS loads such a file as an empty bundle, so the handshake is what fails; either way the file is named.
+        #expect(unusable.description.contains(notPEM), "\(unusable)")
+    }
+
+    @Test func startTLSOnPort389() async throws {
+        let directory = try await TestDirectory.samba()
+        let connection = try await LDAPConnection.connect(directory.options(url: directory.dc.ldapURL, startTLS: true))
+        try await connection.simpleBind(dn: directory.dc.adminUPN, password: directory.dc.adminPassword)
+        try await #expect(!isAnonymous(connection, directory))
+        await connection.close()
+
+        // Without StartTLS the same bind is refused, so the success above is the upgrade's doing.
+        let plain = try await LDAPConnection.connect(directory.options(url: directory.dc.ldapURL))
+        let error = try await #require(throws: LDAPError.self) {
+            try await plain.simpleBind(dn: directory.dc.adminUPN, password: directory.dc.adminPassword)
+        }
+        #expect(error.code == 8, "\(error)")  // strongerAuthRequired: "Transport encryption required"
+        await plain.close()
+    }
+
+    @Test func startTLSWithAnUntrustedCertificateFails() async throws {
+        let directory = try await TestDirectory.samba()
+        let otherCA = try await TestCertificates.unrelatedCA()
+        let error = try await #require(throws: LDAPError.self) {
+            _ = try await LDAPConnection.connect(directory.options(url: directory.dc.ldapURL, startTLS: true, caFile: otherCA))
+        }
+        #expect(error.operation == "starttls")
+        #expect(error.description.contains("TLS certificate rejected"), "\(error)")
+    }
+
+    @Test func startTLSIsRefusedForLDAPSURLs() async throws {
+        let error = try await #require(throws: LDAPError.self) {
+            _ = try await LDAPConnection.connect(LDAPConnectionOptions(url: "ldaps://127.0.0.1:636", startTLS: true))
+        }
+        #expect(error.description.contains("StartTLS"))
+        #expect(!error.isServerDown)
+    }
+
+    @Test func unreachableServerIsServerDown() async throws {
+        let closedPort = try SilentServer().port  // bound, then closed: nothing listens there now
+        let error = try await #require(throws: LDAPError.self) {
+            _ = try await LDAPConnection.connect(LDAPConnectionOptions(url: "ldap://127.0.0.1:\(closedPort)"))
+        }
+        #expect(error.isServerDown, "\(error)")
+        #expect(error.operation == "connect")
+    }
+
+    @Test func operationTimeoutAbandonsARequestTheServerNeverAnswers() async throws {
+        let server = try SilentServer()
+        let options = LDAPConnectionOptions(url: "ldap://127.0.0.1:\(server.port)", operationTimeout: .milliseconds(500))
+        let connection = try await LDAPConnection.connect(options)
+        let started = ContinuousClock.now
+        let error = try await #require(throws: LDAPError.self) {
+            try await connection.simpleBind(dn: "cn=x", password: "y")
+        }
+        #expect(error.code == -5, "\(error)")  // LDAP_TIMEOUT
+        #expect(error.isServerDown)
+        #expect(ContinuousClock.now - started < .seconds(5))
+        await connection.close()
+    }
+
+    @Test func tlsHandshakeWithASilentServerIsBoundedByTheNetworkTimeout() async throws {
+        let server = try SilentServer()
+        let options = LDAPConnectionOptions(url: "ldaps://127.0.0.1:\(server.port)", networkTimeout: .seconds(1),
+                                            operationTimeout: .seconds(2))
+        let started = ContinuousClock.now
+        let error = try await #require(throws: LDAPError.self) {
+            _ = try await LDAPConnection.connect(options)
+        }
+        #expect(error.code == -5, "\(error)")  // LDAP_TIMEOUT
+        #expect(error.isServerDown)
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
+    @Test func closeIsIdempotentAndLaterCallsFail() async throws {
+        let directory = try await TestDirectory.samba()
+        let connection = try await directory.adminConnection()
+        await connection.close()
+        await connection.close()
+        let error = try await #require(throws: LDAPError.self) {
+            _ = try await connection.search(base: "", scope: .base, filter: "(objectClass=*)", attributes: [])
+        }
+        #expect(error.isServerDown)
+    }
+
+    /// Active Directory lets an anonymous session read the root DSE only; the domain object needs a bind.
+    private func isAnonymous(_ connection: LDAPConnection, _ directory: TestDirectory) async throws -> Bool {
+        do {
+            _ = try await connection.search(base: directory.dc.baseDN, scope: .base, filter: "(objectClass=*)",
+                                            attributes: ["1.1"])
+            return false
+        } catch let error as LDAPError where error.code == 1 {  // operationsError: "...without authentication"
+            return true
+        }
+    }
+}
