@@ -16,13 +16,7 @@ struct Export {
     private enum Phase: CaseIterable { case users, groups, deletes }
 
     func run() async -> RunRecord {
-        let recorder: RunRecorder
-        do {
-            recorder = try RunRecorder(store: store, connector: target.name, profile: .export)
-        } catch {
-            return RunRecord(connector: target.name, profile: .export, status: .failed)
-        }
-        do {
+        await RunRecorder.record(store: store, connector: target.name, profile: .export) { recorder in
             // Objects that failed are not tried again in the same run: one error each, not one per pass.
             var failed = Set<Int64>()
             for pass in 1...maxPasses {
@@ -41,9 +35,6 @@ struct Export {
                 if !waiting || !progress { break }
                 logger.debug("export pass done; references still waiting", metadata: ["pass": "\(pass)"])
             }
-            return recorder.finish()
-        } catch {
-            return recorder.finish(failure: "\(error)")
         }
     }
 

@@ -10,13 +10,7 @@ struct FullImport {
     var batchSize = 500
 
     func run(_ connector: any SourceConnector) async -> RunRecord {
-        let recorder: RunRecorder
-        do {
-            recorder = try RunRecorder(store: store, connector: connector.name, profile: .fullImport)
-        } catch {
-            return RunRecord(connector: connector.name, profile: .fullImport, status: .failed)
-        }
-        do {
+        await RunRecorder.record(store: store, connector: connector.name, profile: .fullImport) { recorder in
             var batch: [ImportItem] = []
             var seen = 0
             for try await item in connector.fullImport() {
@@ -33,9 +27,6 @@ struct FullImport {
             try apply(batch, connector: connector.name, recorder: recorder)
             let gone = try store.write { try $0.markUnseenAsDeleted(connector: connector.name, run: recorder.id) }
             recorder.deleted(gone)
-            return recorder.finish()
-        } catch {
-            return recorder.finish(failure: "\(error)")
         }
     }
 

@@ -7,7 +7,27 @@ final class RunRecorder {
     private let store: any SyncStore
     private(set) var run: RunRecord
 
-    init(store: any SyncStore, connector: String, profile: RunProfile) throws {
+    /// Runs `body` as one recorded run: the history row is created first, finished with success (or
+    /// completed-with-errors) when `body` returns, and with failed and the error's text when it throws.
+    static func record(store: any SyncStore, connector: String, profile: RunProfile,
+                       _ body: (RunRecorder) async throws -> Void) async -> RunRecord {
+        let recorder: RunRecorder
+        do {
+            recorder = try RunRecorder(store: store, connector: connector, profile: profile)
+        } catch {
+            var run = RunRecord(connector: connector, profile: profile, status: .failed)
+            run.message = "the run could not be recorded: \(error)"
+            return run
+        }
+        do {
+            try await body(recorder)
+            return recorder.finish()
+        } catch {
+            return recorder.finish(failure: "\(error)")
+        }
+    }
+
+    private init(store: any SyncStore, connector: String, profile: RunProfile) throws {
         self.store = store
         var run = RunRecord(connector: connector, profile: profile)
         run.id = try store.write { try $0.insert(run) }

@@ -95,7 +95,7 @@ public struct SyncCycle {
             runs.append(imported)
             guard imported.status != .failed else { sourcesOK = false; continue }
             let sync = Synchronization(store: store, rules: rules, targetConnector: connectors.target.name, logger: logger)
-            let synced = sync.run(source.name, full: options.fullSync)
+            let synced = await sync.run(source.name, full: options.fullSync)
             runs.append(synced)
             if synced.status == .failed { sourcesOK = false }
         }

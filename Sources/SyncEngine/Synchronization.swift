@@ -12,15 +12,8 @@ struct Synchronization {
     let logger: Logger
     var batchSize = 500
 
-    func run(_ connector: String, full: Bool) -> RunRecord {
-        let profile: RunProfile = full ? .fullSync : .deltaSync
-        let recorder: RunRecorder
-        do {
-            recorder = try RunRecorder(store: store, connector: connector, profile: profile)
-        } catch {
-            return RunRecord(connector: connector, profile: profile, status: .failed)
-        }
-        do {
+    func run(_ connector: String, full: Bool) async -> RunRecord {
+        await RunRecorder.record(store: store, connector: connector, profile: full ? .fullSync : .deltaSync) { recorder in
             var state = PassState()
             // Pass 1: every object in question, in id order and batches.
             var after: Int64 = 0
@@ -51,9 +44,6 @@ struct Synchronization {
                     for id in chunk { try outbound(id, writer: writer, recorder: recorder) }
                 }
             }
-            return recorder.finish()
-        } catch {
-            return recorder.finish(failure: "\(error)")
         }
     }
 

@@ -57,3 +57,23 @@ struct SeededDirectory {
         return "u\(index)-\(suffix)@\(dc.upnSuffix)"
     }
 }
+
+/// The common setup: a seeded OU in the shared DC, a SCIM server of the test's own, and an installation
+/// whose connector secrets are files (the walking skeleton's configuration).
+struct SyncSetup {
+    let dc: SambaDC
+    let directory: SeededDirectory
+    let scim: SCIMServer
+    let install: IDSyncInstallation
+
+    static func make(users: Int) async throws -> SyncSetup {
+        let dc = try await SambaDC.shared()
+        let directory = try await SeededDirectory.make(in: dc, users: users)
+        let scim = try await SCIMServer.start()
+        let install = try IDSyncInstallation.make(dc: dc, containers: [directory.ou], bindUPN: directory.bindUPN,
+                                                  bindPassword: directory.bindPassword, scim: scim)
+        return SyncSetup(dc: dc, directory: directory, scim: scim, install: install)
+    }
+
+    func stop() async { try? await scim.stop() }
+}

@@ -8,14 +8,10 @@ import Testing
 struct FailureTests {
     /// A working installation that has synced once, so "unchanged" has something to compare.
     static func syncedInstallation() async throws -> (IDSyncInstallation, SCIMServer, SeededDirectory) {
-        let dc = try await SambaDC.shared()
-        let directory = try await SeededDirectory.make(in: dc, users: 3)
-        let scim = try await SCIMServer.start()
-        let install = try IDSyncInstallation.make(dc: dc, containers: [directory.ou], bindUPN: directory.bindUPN,
-                                                  bindPassword: directory.bindPassword, scim: scim)
-        let first = try await install.idsync(["sync"])
+        let setup = try await SyncSetup.make(users: 3)
+        let first = try await setup.install.idsync(["sync"])
         #expect(first.status == 0, "\(first.output)")
-        return (install, scim, directory)
+        return (setup.install, setup.scim, setup.directory)
     }
 
     /// Runs `idsync sync` after `breakIt` and checks: failed, one line naming `mentioning`, store unchanged.

@@ -8,12 +8,9 @@ import Testing
 struct FirstContactTests {
     @Test("a lost database: a new installation joins every object by externalId and creates nothing")
     func rejoinAfterLostDatabase() async throws {
-        let dc = try await SambaDC.shared()
-        let directory = try await SeededDirectory.make(in: dc, users: 12)
-        let scim = try await SCIMServer.start()
-        defer { Task { try? await scim.stop() } }
-        let install = try IDSyncInstallation.make(dc: dc, containers: [directory.ou], bindUPN: directory.bindUPN,
-                                                  bindPassword: directory.bindPassword, scim: scim)
+        let setup = try await SyncSetup.make(users: 12)
+        defer { Task { await setup.stop() } }
+        let (scim, install) = (setup.scim, setup.install)
         #expect(try await install.idsync(["sync"]).status == 0)
         let before = try await scim.users().count + scim.groups().count
 
@@ -31,10 +28,9 @@ struct FirstContactTests {
 
     @Test("soft match by userName joins an unanchored user; an anchored one is quarantined, the rest sync")
     func softMatchAndQuarantine() async throws {
-        let dc = try await SambaDC.shared()
-        let directory = try await SeededDirectory.make(in: dc, users: 4)
-        let scim = try await SCIMServer.start()
-        defer { Task { try? await scim.stop() } }
+        let setup = try await SyncSetup.make(users: 4)
+        defer { Task { await setup.stop() } }
+        let (dc, directory, scim, install) = (setup.dc, setup.directory, setup.scim, setup.install)
         // Created "by someone else" before idsync's first run.
         let unanchored = try await scim.request("POST", "Users", json: """
             {"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"\(directory.upn(0))","displayName":"old name"}
@@ -46,8 +42,6 @@ struct FirstContactTests {
             """)
         let foreignID = try #require((try JSONSerialization.jsonObject(with: Data(foreign.utf8)) as? [String: Any])?["id"] as? String)
 
-        let install = try IDSyncInstallation.make(dc: dc, containers: [directory.ou], bindUPN: directory.bindUPN,
-                                                  bindPassword: directory.bindPassword, scim: scim)
         let result = try await install.idsync(["sync"])
         #expect(result.status == 2, "a run with a quarantined object completes with errors:\n\(result.output)")
 

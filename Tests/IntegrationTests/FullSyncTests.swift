@@ -10,13 +10,9 @@ import Testing
 struct FullSyncTests {
     @Test("50 users and 5 groups arrive; then idempotence, PATCH, DELETE, membership and scope")
     func fullLifecycle() async throws {
-        let dc = try await SambaDC.shared()
-        let directory = try await SeededDirectory.make(in: dc)
-        let scim = try await SCIMServer.start()
-        defer { Task { try? await scim.stop() } }
-        let install = try IDSyncInstallation.make(dc: dc, containers: [directory.ou], bindUPN: directory.bindUPN,
-                                                  bindPassword: directory.bindPassword, scim: scim)
-        defer { install.directory.remove() }
+        let setup = try await SyncSetup.make(users: 50)
+        defer { Task { await setup.stop() } }
+        let (dc, directory, scim, install) = (setup.dc, setup.directory, setup.scim, setup.install)
 
         // First sync: everything arrives.
         let first = try await install.idsync(["sync"])

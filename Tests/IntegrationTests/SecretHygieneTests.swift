@@ -7,12 +7,9 @@ import Testing
 struct SecretHygieneTests {
     @Test("the bind password and the token appear in no output and no file idsync wrote")
     func noSecretsAnywhere() async throws {
-        let dc = try await SambaDC.shared()
-        let directory = try await SeededDirectory.make(in: dc, users: 3)
-        let scim = try await SCIMServer.start()
-        defer { Task { try? await scim.stop() } }
-        let install = try IDSyncInstallation.make(dc: dc, containers: [directory.ou], bindUPN: directory.bindUPN,
-                                                  bindPassword: directory.bindPassword, scim: scim)
+        let setup = try await SyncSetup.make(users: 3)
+        defer { Task { await setup.stop() } }
+        let (directory, scim, install) = (setup.directory, setup.scim, setup.install)
         let secrets = [directory.bindPassword, scim.token]
 
         var outputs: [String] = []
