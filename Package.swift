@@ -53,7 +53,7 @@ let package = Package(
         ]),
         // The daemon: logon as the service account, key unlock, event log, schedule, signals, status.
         .target(name: "SyncService", dependencies: [
-            "SyncEngine", "SyncStore", "SyncConfiguration", "Vault", "LDAP", "ProcessSpawn",
+            "SyncEngine", "SyncStore", "SyncConfiguration", "Vault", "LDAP", "SCIM", "ProcessSpawn",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The command-line tool.
@@ -76,6 +76,8 @@ let package = Package(
         .testTarget(name: "SyncConfigurationTests", dependencies: ["SyncConfiguration"]),
         .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "SyncStore", "IDSyncTesting"]),
         .testTarget(name: "VaultTests", dependencies: ["Vault", "SyncStore"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["idsync", "IDSyncTesting", "LDAP", "SCIM"]),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "idsync", "IDSyncTesting", "LDAP", "SCIM", "Vault", "SyncStore", "SyncEngine",
+        ]),
     ]
 )

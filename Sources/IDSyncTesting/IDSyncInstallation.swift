@@ -16,10 +16,28 @@ public struct IDSyncInstallation: Sendable {
                             scim: SCIMServer, sourceName: String = "contoso.test", targetName: String = "cloud",
                             serviceAccount: String? = nil, interval: String = "30m",
                             extraLDAP: String = "") throws -> IDSyncInstallation {
+        try make(dc: dc, containers: containers, bindUPN: bindUPN, bindPassword: bindPassword, scimURL: scim.url,
+                 scimToken: scim.token, sourceName: sourceName, targetName: targetName, serviceAccount: serviceAccount,
+                 interval: interval, extraLDAP: extraLDAP)
+    }
+
+    /// A configuration whose SCIM connector is Canaille's SCIM API, with the OAuth 2.0 client credentials
+    /// `idsync cloud-account reinit` registers (so it needs a service account: the client lives in the vault).
+    public static func make(dc: SambaDC, containers: [String], bindUPN: String, bindPassword: String,
+                            canaille: CanailleServer, serviceAccount: String, interval: String = "30m") throws -> IDSyncInstallation {
+        try make(dc: dc, containers: containers, bindUPN: bindUPN, bindPassword: bindPassword, scimURL: canaille.scimURL,
+                 scimAuth: "type: oauth2-client-credentials, issuer: \"\(canaille.url)\"", serviceAccount: serviceAccount,
+                 interval: interval)
+    }
+
+    private static func make(dc: SambaDC, containers: [String], bindUPN: String, bindPassword: String, scimURL: String,
+                             scimToken: String? = nil, scimAuth: String? = nil, sourceName: String = "contoso.test",
+                             targetName: String = "cloud", serviceAccount: String?, interval: String,
+                             extraLDAP: String = "") throws -> IDSyncInstallation {
         let directory = try TemporaryDirectory(prefix: "install")
         ServerRegistry.removeAtExit(directory.path)
         try directory.write("adconn.password", bindPassword + "\n")
-        try directory.write("cloud.token", scim.token + "\n")
+        if let scimToken { try directory.write("cloud.token", scimToken + "\n") }
         let containerList = containers.map { "\"\($0)\"" }.joined(separator: ", ")
         let inVault = serviceAccount != nil
         let service = serviceAccount.map { account in """
@@ -44,8 +62,8 @@ public struct IDSyncInstallation: Sendable {
             \(extraLDAP)
               - name: \(targetName)
                 type: scim
-                url: \(scim.url)
-                auth: { type: bearer\(inVault ? "" : ", token_file: cloud.token") }
+                url: \(scimURL)
+                auth: { \(scimAuth ?? "type: bearer" + (inVault ? "" : ", token_file: cloud.token")) }
             """
         let configPath = try directory.write("idsync.yaml", yaml)
         return IDSyncInstallation(directory: directory, configPath: configPath, databasePath: directory.file("idsync.sqlite"),

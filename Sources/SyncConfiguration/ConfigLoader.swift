@@ -162,12 +162,35 @@ private struct ConfigReader {
         switch authType {
         case "bearer":
             auth = .bearer(tokenFile: try path(authNode.string("token_file"), in: authNode, key: "token_file", mustExist: true))
+        case "oauth2-client-credentials":
+            var settings = SCIMConnectorConfig.OAuth2Settings(clientAuth: "client_secret_basic")
+            settings.issuer = try httpURL(authNode.string("issuer"), in: authNode, key: "issuer")
+            settings.tokenURL = try httpURL(authNode.string("token_url"), in: authNode, key: "token_url")
+            settings.registrationURL = try httpURL(authNode.string("registration_url"), in: authNode, key: "registration_url")
+            settings.clientAuth = try authNode.choice("client_auth", ["client_secret_basic": "client_secret_basic",
+                                                                      "client_secret_post": "client_secret_post"]) ?? "client_secret_basic"
+            settings.scope = try authNode.string("scope")
+            settings.clientName = try authNode.string("client_name")
+            guard settings.issuer != nil || settings.tokenURL != nil else {
+                throw authNode.error("issuer", "set issuer (for discovery) or token_url")
+            }
+            auth = .oauth2ClientCredentials(settings)
         default:
-            throw authNode.error("type", "unknown auth type \"\(authType)\"; expected bearer")
+            throw authNode.error("type", "unknown auth type \"\(authType)\"; expected bearer or oauth2-client-credentials")
         }
         try authNode.finish()
         let timeout = try node.duration("timeout") ?? .seconds(30)
         return SCIMConnectorConfig(url: url, auth: auth, timeout: timeout)
+    }
+
+    /// An http(s) URL, or nil.
+    private func httpURL(_ value: String?, in node: YAMLObject, key: String) throws -> String? {
+        guard let value else { return nil }
+        guard let scheme = URLComponents(string: value)?.scheme?.lowercased(), ["http", "https"].contains(scheme),
+              URLComponents(string: value)?.host?.isEmpty == false else {
+            throw node.error(key, "\"\(value)\" is not an http:// or https:// URL with a host")
+        }
+        return value
     }
 
     /// Resolves a path against the configuration's directory; with `mustExist`, checks it can be read now.

@@ -75,6 +75,20 @@ public struct LDAPConnectorConfig: Sendable {
 public struct SCIMConnectorConfig: Sendable {
     public enum Auth: Sendable {
         case bearer(tokenFile: String?)
+        /// RFC 6749 client credentials; the client is registered by `idsync cloud-account reinit`.
+        case oauth2ClientCredentials(OAuth2Settings)
+    }
+
+    public struct OAuth2Settings: Sendable {
+        /// The identity provider; its /.well-known/openid-configuration gives the endpoints not set here.
+        public var issuer: String?
+        public var tokenURL: String?
+        public var registrationURL: String?
+        /// "client_secret_basic" (default) or "client_secret_post".
+        public var clientAuth: String
+        public var scope: String?
+        /// The client name registered with the provider.
+        public var clientName: String?
     }
     public var url: String
     public var auth: Auth

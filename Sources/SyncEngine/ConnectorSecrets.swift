@@ -10,7 +10,9 @@ public struct ConnectorSecrets: Sendable {
     /// `vault` nil: only files (no vault configured or wanted).
     public init(vault: VaultLookup?) { self.vault = vault }
 
-    public func secret(connector: String, field: String, file: String?) throws -> String {
+    /// `hint`: how to store the secret when it is missing (default: `idsync connector set-password`).
+    public func secret(connector: String, field: String, file: String?, hint: String? = nil) throws -> String {
+        let hint = hint ?? "enter it with `idsync connector set-password \(connector)`"
         if let file {
             do {
                 return try SecretFile.read(file, what: field)
@@ -29,6 +31,6 @@ public struct ConnectorSecrets: Sendable {
         } catch {
             throw ConnectorError(connector: connector, "\(error)")
         }
-        throw ConnectorError(connector: connector, "no \(field) is stored: enter it with `idsync connector set-password \(connector)`")
+        throw ConnectorError(connector: connector, "no \(field) is stored: \(hint)")
     }
 }

@@ -107,7 +107,7 @@ struct Export {
     private func write(_ export: PendingExport, _ object: CSObject, recorder: RunRecorder, deferring: Bool) async throws -> Outcome {
         var object = object
         let references = SCIMMapping.referenceAttributes(object.objectType)
-        let (desired, unresolved) = try store.read { reader in try resolve(export.attributes, references, reader) }
+        let (desired, unresolved, types) = try store.read { reader in try resolve(export.attributes, references, reader) }
         if deferring, object.anchor == nil, !unresolved.isEmpty { return .deferred }
         // What was written: the desired state minus the references that could not be resolved yet.
         let written = export.attributes.reduce(into: AttributeMap()) { result, entry in
@@ -115,9 +115,9 @@ struct Export {
         }.normalized
 
         if let anchor = object.anchor {
-            let (before, _) = try store.read { reader in try resolve(object.attributes, references, reader) }
+            let (before, _, _) = try store.read { reader in try resolve(object.attributes, references, reader) }
             do {
-                if try await target.update(object.objectType, id: anchor, from: before, to: desired) { recorder.updated() }
+                if try await target.update(object.objectType, id: anchor, from: before, to: desired, types: types) { recorder.updated() }
             } catch let error as SCIMError where error.isNotFound {
                 // Deleted in the target behind idsync's back: create it again on the next pass.
                 object.anchor = nil
@@ -139,9 +139,9 @@ struct Export {
                 // First contact with an object the target already holds: join it, then send only the differences.
                 object.anchor = found.id
                 let actual = SCIMMapping.attributes(object.objectType, from: found.resource)
-                if try await target.update(object.objectType, id: found.id, from: actual, to: desired) { recorder.updated() }
+                if try await target.update(object.objectType, id: found.id, from: actual, to: desired, types: types) { recorder.updated() }
             } else {
-                object.anchor = try await target.create(object.objectType, desired)
+                object.anchor = try await target.create(object.objectType, desired, types: types)
                 recorder.added()
             }
         }
@@ -157,22 +157,26 @@ struct Export {
         return unresolved.isEmpty ? .done : .waitingForReferences
     }
 
-    /// Turns metaverse references into target ids; returns the values that cannot be resolved yet.
+    /// Turns metaverse references into target ids; returns the values that cannot be resolved yet, and the
+    /// object type of each resolved id (members are written with their type's URI).
     private func resolve(_ attributes: AttributeMap, _ references: Set<String>, _ reader: any StoreReader) throws
-        -> (AttributeMap, Set<String>) {
-        var resolved = attributes, unresolved = Set<String>()
+        -> (AttributeMap, Set<String>, [String: ObjectType]) {
+        var resolved = attributes, unresolved = Set<String>(), types: [String: ObjectType] = [:]
         for name in references {
             guard let values = attributes[name] else { continue }
             resolved[name] = try values.compactMap { value in
                 if let mvID = Reference.metaverseID(value) {
-                    if let anchor = try reader.csObject(connector: target.name, mvID: mvID)?.anchor { return anchor }
+                    if let referenced = try reader.csObject(connector: target.name, mvID: mvID), let anchor = referenced.anchor {
+                        types[anchor] = referenced.objectType
+                        return anchor
+                    }
                     unresolved.insert(value)
                     return nil
                 }
                 return Reference.targetID(value) ?? value
             }
         }
-        return (resolved.normalized, unresolved)
+        return (resolved.normalized, unresolved, types)
     }
 
     private func fail(_ export: PendingExport, _ object: CSObject, message: String, attribute: String? = nil,

@@ -20,7 +20,19 @@ enum SCIMMapping {
 
     // MARK: Flat attributes → SCIM resource
 
-    static func resource(_ type: ObjectType, _ attributes: AttributeMap) -> JSON {
+    /// How member references are written: `{"value": id, "$ref": <base>/Users|Groups/<id>}`. Some servers
+    /// (Canaille) require `$ref`; the type of each member comes from what idsync exported.
+    struct References: Sendable {
+        var baseURL: String
+        var types: [String: ObjectType] = [:]
+
+        func member(_ id: String) -> JSON {
+            let collection = types[id] == .group ? "Groups" : "Users"
+            return ["value": .string(id), "$ref": .string("\(baseURL)/\(collection)/\(id)")]
+        }
+    }
+
+    static func resource(_ type: ObjectType, _ attributes: AttributeMap, references: References) -> JSON {
         var object: [String: JSON] = [:]
         var schemas: [JSON] = [.string(resourceType(type).coreSchema)]
         var enterprise: [String: JSON] = [:]
@@ -28,14 +40,16 @@ enum SCIMMapping {
         for (attribute, values) in attributes.normalized.sorted(by: { $0.key < $1.key }) {
             if attribute.hasPrefix(enterprisePrefix) {
                 let key = String(attribute.dropFirst(enterprisePrefix.count))
-                enterprise[key] = value(attribute, values, type: type)
+                enterprise[key] = value(attribute, values, references: references)
             } else if attribute.hasPrefix("name.") {
-                name[String(attribute.dropFirst(5))] = value(attribute, values, type: type)
+                name[String(attribute.dropFirst(5))] = value(attribute, values, references: references)
             } else {
-                object[attribute] = value(attribute, values, type: type)
+                object[attribute] = value(attribute, values, references: references)
             }
         }
         if !name.isEmpty { object["name"] = .object(name) }
+        // A group's members are required by some servers even when empty.
+        if type == .group, object["members"] == nil { object["members"] = [] }
         if !enterprise.isEmpty {
             schemas.append(.string(SCIMSchema.enterpriseUser))
             object[SCIMSchema.enterpriseUser] = .object(enterprise)
@@ -44,17 +58,16 @@ enum SCIMMapping {
         return .object(object)
     }
 
-    /// The JSON value of one flat attribute.
-    static func value(_ attribute: String, _ values: [String], type: ObjectType) -> JSON {
+    /// The JSON value of one flat attribute. Multi-valued attributes carry only `value`: the sub-attributes
+    /// `type` and `primary` are optional (RFC 7643 §2.4) and some servers refuse them.
+    static func value(_ attribute: String, _ values: [String], references: References) -> JSON {
         switch attribute {
         case "active":
             return .bool(values.first == "true")
-        case "emails":
-            return .array(values.enumerated().map { ["value": .string($1), "type": "work", "primary": .bool($0 == 0)] })
-        case "phoneNumbers":
-            return .array(values.enumerated().map { ["value": .string($1), "type": "work", "primary": .bool($0 == 0)] })
-        case "members":
+        case "emails", "phoneNumbers":
             return .array(values.map { ["value": .string($0)] })
+        case "members":
+            return .array(values.map(references.member))
         case "enterprise.manager":
             return ["value": .string(values.first ?? "")]
         default:
@@ -101,22 +114,31 @@ enum SCIMMapping {
         return result
     }
 
+    /// Whether a PATCH removes members by a value filter.
+    static func removesMembersByFilter(_ operations: [SCIMPatchOperation]) -> Bool {
+        operations.contains { $0.op == .remove && $0.path?.hasPrefix("members[") == true }
+    }
+
     // MARK: Differences → PATCH
 
-    /// The PATCH operations that turn `old` into `new`: only what changed. Multi-valued references
-    /// (members) change by value, so a 10,000-member group is not rewritten to add one member.
-    static func patchOperations(_ type: ObjectType, from old: AttributeMap, to new: AttributeMap) -> [SCIMPatchOperation] {
+    /// The PATCH operations that turn `old` into `new`: only what changed. Members change by value, so a
+    /// 10,000-member group is not rewritten to add one member — unless `replaceMembers`, for servers that
+    /// refuse removal by a value filter (`members[value eq "id"]`).
+    static func patchOperations(_ type: ObjectType, from old: AttributeMap, to new: AttributeMap, references: References,
+                                replaceMembers: Bool = false) -> [SCIMPatchOperation] {
         var operations: [SCIMPatchOperation] = []
         let names = Set(old.keys).union(new.keys).sorted()
         for attribute in names {
             let before = old[attribute] ?? [], after = new[attribute] ?? []
             guard before != after else { continue }
-            if attribute == "members" {
+            if attribute == "members" && replaceMembers {
+                operations.append(SCIMPatchOperation(.replace, path: "members", value: value("members", after, references: references)))
+            } else if attribute == "members" {
                 let beforeSet = Set(before), afterSet = Set(after)
                 let added = after.filter { !beforeSet.contains($0) }
                 let removed = before.filter { !afterSet.contains($0) }
                 if !added.isEmpty {
-                    operations.append(SCIMPatchOperation(.add, path: "members", value: value("members", added, type: type)))
+                    operations.append(SCIMPatchOperation(.add, path: "members", value: value("members", added, references: references)))
                 }
                 for member in removed {
                     operations.append(SCIMPatchOperation(.remove, path: "members[value eq \(scimFilterString(member))]"))
@@ -124,7 +146,7 @@ enum SCIMMapping {
             } else if after.isEmpty {
                 operations.append(SCIMPatchOperation(.remove, path: path(attribute)))
             } else {
-                operations.append(SCIMPatchOperation(.replace, path: path(attribute), value: value(attribute, after, type: type)))
+                operations.append(SCIMPatchOperation(.replace, path: path(attribute), value: value(attribute, after, references: references)))
             }
         }
         return operations

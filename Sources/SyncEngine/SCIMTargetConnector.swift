@@ -2,17 +2,24 @@ import Logging
 import SCIM
 import SyncConfiguration
 import SyncStore
+import Synchronization
 
 /// Writes users and groups to a SCIM 2.0 service provider. Attribute maps here are in the target's
 /// terms: reference attributes hold target ids.
 public final class SCIMTargetConnector: Sendable {
     public let name: String
     let client: SCIMClient
+    /// Cleared when the server refuses `members[value eq "…"]` removals; member changes then replace the list.
+    private let removesMembersByFilter = Mutex(true)
 
     public init(name: String, config: SCIMConnectorConfig, credentials: any SCIMCredentialProvider, logger: Logger) {
         self.name = name
         client = SCIMClient(configuration: .init(baseURL: config.url, timeout: config.timeout),
                             credentials: credentials, logger: logger)
+    }
+
+    func references(_ types: [String: ObjectType] = [:]) -> SCIMMapping.References {
+        SCIMMapping.References(baseURL: client.configuration.baseURL, types: types)
     }
 
     /// Checks that the service answers and accepts the credential, before the run touches the store.
@@ -23,6 +30,8 @@ public final class SCIMTargetConnector: Sendable {
             throw ConnectorError(connector: name, "the service refused the credential: \(error)")
         } catch let error as SCIMError {
             throw ConnectorError(connector: name, "cannot reach the SCIM service at \(client.configuration.baseURL): \(error)")
+        } catch let error as OAuthError {
+            throw ConnectorError(connector: name, "cannot get an access token: \(error)")
         }
     }
 
@@ -50,18 +59,28 @@ public final class SCIMTargetConnector: Sendable {
         var id: String { resource["id"]?.stringValue ?? "" }
     }
 
-    /// Creates the object; returns its target id.
-    func create(_ type: ObjectType, _ attributes: AttributeMap) async throws -> String {
-        let created = try await client.create(SCIMMapping.resourceType(type), SCIMMapping.resource(type, attributes))
+    /// Creates the object; returns its target id. `types`: the object type of each referenced id.
+    func create(_ type: ObjectType, _ attributes: AttributeMap, types: [String: ObjectType]) async throws -> String {
+        let created = try await client.create(SCIMMapping.resourceType(type), SCIMMapping.resource(type, attributes, references: references(types)))
         return created["id"]?.stringValue ?? ""
     }
 
     /// Sends only what differs between `old` and `new`; nothing when they are equal. Returns whether a request was sent.
     @discardableResult
-    func update(_ type: ObjectType, id: String, from old: AttributeMap, to new: AttributeMap) async throws -> Bool {
-        let operations = SCIMMapping.patchOperations(type, from: old, to: new)
+    func update(_ type: ObjectType, id: String, from old: AttributeMap, to new: AttributeMap,
+                types: [String: ObjectType]) async throws -> Bool {
+        let byFilter = removesMembersByFilter.withLock { $0 }
+        let operations = SCIMMapping.patchOperations(type, from: old, to: new, references: references(types), replaceMembers: !byFilter)
         guard !operations.isEmpty else { return false }
-        try await client.patch(SCIMMapping.resourceType(type), id: id, operations)
+        do {
+            try await client.patch(SCIMMapping.resourceType(type), id: id, operations)
+        } catch let error as SCIMError where SCIMMapping.removesMembersByFilter(operations)
+                    && [400, 500, 501].contains(error.status ?? 0) {
+            // A server that cannot remove by filter (a PATCH fails whole, RFC 7644 §3.5.2): send the list.
+            removesMembersByFilter.withLock { $0 = false }
+            try await client.patch(SCIMMapping.resourceType(type), id: id,
+                                   SCIMMapping.patchOperations(type, from: old, to: new, references: references(types), replaceMembers: true))
+        }
         return true
     }
 

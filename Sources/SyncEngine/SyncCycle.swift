@@ -25,6 +25,8 @@ public struct ConnectorSet: Sendable {
                 switch scim.auth {
                 case .bearer(let tokenFile):
                     credentials = BearerToken(try secrets.secret(connector: name, field: SecretField.token, file: tokenFile))
+                case .oauth2ClientCredentials(let settings):
+                    credentials = try await oauth2Credentials(connector: name, settings, secrets: secrets)
                 }
                 target = SCIMTargetConnector(name: name, config: scim, credentials: credentials, logger: logger)
             }
@@ -42,6 +44,28 @@ public struct ConnectorSet: Sendable {
         return set
     }
 
+    /// The OAuth 2.0 client idsync registered for the connector (`idsync cloud-account reinit`), with the
+    /// token endpoint configured or discovered from the issuer.
+    static func oauth2Credentials(connector: String, _ settings: SCIMConnectorConfig.OAuth2Settings,
+                                  secrets: ConnectorSecrets) async throws -> OAuth2ClientCredentials {
+        let reinit = "run `idsync cloud-account reinit --connector \(connector)`"
+        let id = try secrets.secret(connector: connector, field: SecretField.clientID, file: nil, hint: reinit)
+        let secret = try secrets.secret(connector: connector, field: SecretField.clientSecret, file: nil, hint: reinit)
+        let tokenURL: String
+        do {
+            if let configured = settings.tokenURL {
+                tokenURL = configured
+            } else {
+                tokenURL = try await ProviderMetadata.discover(issuer: settings.issuer ?? "").tokenEndpoint
+            }
+        } catch {
+            throw ConnectorError(connector: connector, "\(error)")
+        }
+        return OAuth2ClientCredentials(tokenURL: tokenURL, client: .init(id: id, secret: secret),
+                                       method: ClientAuthMethod(rawValue: settings.clientAuth) ?? .clientSecretBasic,
+                                       scope: settings.scope)
+    }
+
     public func close() async {
         for source in sources { await source.close() }
         await target.close()
@@ -54,6 +78,11 @@ public enum SecretField {
     public static let password = "password"
     /// A SCIM connector's bearer token.
     public static let token = "token"
+    /// The OAuth 2.0 client idsync registered (`idsync cloud-account reinit`): its id and secret, and the
+    /// RFC 7592 registration access token that manages it.
+    public static let clientID = "client_id"
+    public static let clientSecret = "client_secret"
+    public static let registrationAccessToken = "registration_access_token"
 
     /// The field a connector of this configuration keeps its secret in, and the file configured for it, if any.
     public static func of(_ connector: ConnectorConfig) -> (field: String, file: String?) {
@@ -62,8 +91,17 @@ public enum SecretField {
         case .scim(let scim):
             switch scim.auth {
             case .bearer(let file): (token, file)
+            case .oauth2ClientCredentials: (clientSecret, nil)
             }
         }
+    }
+
+    /// How an admin gives the connector its secret again.
+    public static func reentry(_ connector: ConnectorConfig) -> String {
+        if case .scim(let scim) = connector.kind, case .oauth2ClientCredentials = scim.auth {
+            return "idsync cloud-account reinit --connector \(connector.name)"
+        }
+        return "idsync connector set-password \(connector.name)"
     }
 }
 

@@ -74,6 +74,17 @@ public enum IDSyncEvent {
         EventRecord(eventID: 6511, level: .information, source: serviceSource, message: "The idsync service now logs on as \(account).")
     }
 
+    public static func cloudAccountReinitialized(connector: String, outcome: CloudAccount.Outcome) -> EventRecord {
+        var message = "The cloud account of connector \(connector) was reinitialized: new client \(outcome.newClient)"
+            + (outcome.issuer.map { " at \($0)" } ?? "") + "."
+        if let previous = outcome.previousClient {
+            message += outcome.previousRetired == true ? " The previous client \(previous) was retired."
+                : " The previous client \(previous) is still registered: \(outcome.retireProblem ?? "not retired")."
+        }
+        return EventRecord(eventID: 6520, level: outcome.previousRetired == false ? .warning : .information,
+                           source: keySource, message: message)
+    }
+
     public static func connectorUnusable(_ reason: String) -> EventRecord {
         EventRecord(eventID: 6512, level: .error, source: serviceSource, message: "A connector cannot be opened: \(reason)")
     }

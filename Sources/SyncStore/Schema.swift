@@ -110,6 +110,17 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v3: client registrations") { db in
+            try db.execute(sql: """
+                CREATE TABLE client_registrations (
+                    connector TEXT PRIMARY KEY,
+                    client_id TEXT NOT NULL,
+                    registration_client_uri TEXT,
+                    issuer TEXT,
+                    registered DATETIME NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

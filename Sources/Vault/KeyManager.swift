@@ -44,6 +44,19 @@ public struct KeyManager: Sendable {
         }
     }
 
+    /// Seals and stores several secrets of one connector in one transaction: all or none.
+    public func setSecrets(_ secrets: [(field: String, value: String)], connector: String, key: ServerKey) throws {
+        let sealed = try secrets.map { ($0.field, try key.seal($0.value, connector: connector, field: $0.field)) }
+        try storage.writeVault { writer in
+            guard try writer.keySet()?.id == key.keySetID else {
+                throw VaultError.keySetMismatch(expected: key.keySetID, found: (try writer.keySet()?.id) ?? "none")
+            }
+            for (field, record) in sealed {
+                try writer.setCredential(CredentialRecord(connector: connector, field: field, sealed: record, status: .sealed))
+            }
+        }
+    }
+
     /// A connector's secret, or nil when none is stored. Throws for an unrecoverable or tampered record.
     public func secret(connector: String, field: String, key: ServerKey) throws -> String? {
         guard let record = try storage.readVault({ try $0.credential(connector: connector, field: field) }) else { return nil }

@@ -30,6 +30,9 @@ struct ConnectorCommand: ParsableCommand {
                 throw CLIError("no connector named \"\(name)\" in \(config.file)")
             }
             let (field, file) = SecretField.of(connector)
+            guard field != SecretField.clientSecret else {
+                throw CLIError("\(name) uses an OAuth 2.0 client that idsync registers itself: run `\(SecretField.reentry(connector))`")
+            }
             let secret = try SecretInput.read(field, file: passwordFile, confirm: true)
             let context = try ServiceContext(config)
             let key = try context.unlockKey()
@@ -90,7 +93,10 @@ struct ConnectorCommand: ParsableCommand {
             case .scim(let scim):
                 print("url:      \(scim.url)")
                 switch scim.auth {
-                case .bearer(let file): print("auth:     bearer token\(file.map { " from file \($0)" } ?? "")")
+                case .bearer(let file): print("auth:     bearer token\(file.map { " from file \($0)" } ?? " from the vault")")
+                case .oauth2ClientCredentials(let settings):
+                    print("auth:     OAuth 2.0 client credentials (\(settings.clientAuth)), client from `idsync cloud-account reinit`")
+                    print("issuer:   \(settings.issuer ?? "-")\(settings.tokenURL.map { ", token endpoint \($0)" } ?? "")")
                 }
             }
             guard let store = try? openExistingStore(config) else {

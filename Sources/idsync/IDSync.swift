@@ -10,6 +10,6 @@ struct IDSync: AsyncParsableCommand {
             (see `idsync runs`), 1 when a run or command failed.
             """,
         subcommands: [Sync.self, ConnectorCommand.self, Runs.self, ConnectorSpaceCommand.self, MetaverseCommand.self,
-                      KeyCommand.self, ServiceCommand.self, Events.self]
+                      KeyCommand.self, ServiceCommand.self, CloudAccountCommand.self, Events.self]
     )
 }

@@ -46,9 +46,10 @@ struct KeyCommand: ParsableCommand {
                     table.add([connector.name, field, "file \(file)", FileManager.default.isReadableFile(atPath: file) ? "readable" : "MISSING"])
                 } else if let entry = records.first(where: { $0.record.connector == connector.name && $0.record.field == field }) {
                     let term = entry.record.sealed.flatMap { try? CredentialRecordFormat.term(of: $0) }.map { ", term \($0)" } ?? ""
-                    table.add([connector.name, field, "vault\(term)", entry.readable ? "readable" : "RE-ENTER: \(entry.problem ?? "")"])
+                    table.add([connector.name, field, "vault\(term)",
+                               entry.readable ? "readable" : "RE-ENTER (\(SecretField.reentry(connector))): \(entry.problem ?? "")"])
                 } else {
-                    table.add([connector.name, field, "vault", "NOT SET: idsync connector set-password \(connector.name)"])
+                    table.add([connector.name, field, "vault", "NOT SET: \(SecretField.reentry(connector))"])
                 }
             }
             print(table.render())
@@ -86,8 +87,10 @@ struct KeyCommand: ParsableCommand {
                 print("no stored secret was lost")
             } else {
                 print("enter these again:")
-                for record in lost {
-                    print("  \(record.connector): \(record.field) — idsync connector set-password \(record.connector)")
+                for connector in Set(lost.map(\.connector)).sorted() {
+                    let fields = lost.filter { $0.connector == connector }.map(\.field).joined(separator: ", ")
+                    let how = config.connector(named: connector).map(SecretField.reentry) ?? "idsync connector set-password \(connector)"
+                    print("  \(connector): \(fields) — \(how)")
                 }
             }
         }

@@ -10,12 +10,14 @@ struct SCIMMappingTests {
         "emails": ["alice@example.com"], "active": ["false"], "enterprise.department": ["Wonder"], "enterprise.manager": ["m-id"],
     ]
 
+    let references = SCIMMapping.References(baseURL: "https://scim.example/v2", types: ["g1": .group])
+
     @Test func resourceShape() {
-        let json = SCIMMapping.resource(.user, user)
+        let json = SCIMMapping.resource(.user, user, references: references)
         #expect(json["userName"] == "alice@contoso.test")
         #expect(json["name"]?["givenName"] == "Alice")
         #expect(json["active"] == .bool(false))
-        #expect(json["emails"]?.arrayValue?.first?["value"] == "alice@example.com")
+        #expect(json["emails"] == [["value": "alice@example.com"]], "only value: some servers refuse type and primary")
         #expect(json[SCIMSchema.enterpriseUser]?["department"] == "Wonder")
         #expect(json[SCIMSchema.enterpriseUser]?["manager"]?["value"] == "m-id")
         #expect(json["schemas"]?.arrayValue?.contains(.string(SCIMSchema.enterpriseUser)) == true)
@@ -25,28 +27,39 @@ struct SCIMMappingTests {
     @Test func oneChangedAttributeIsOneReplace() {
         var changed = user
         changed["name.givenName"] = ["Alicia"]
-        let operations = SCIMMapping.patchOperations(.user, from: user, to: changed)
+        let operations = SCIMMapping.patchOperations(.user, from: user, to: changed, references: references)
         #expect(operations == [SCIMPatchOperation(.replace, path: "name.givenName", value: "Alicia")])
     }
 
     @Test func removedAttributesAreRemoved() {
         var changed = user
         changed["enterprise.department"] = nil
-        #expect(SCIMMapping.patchOperations(.user, from: user, to: changed)
+        #expect(SCIMMapping.patchOperations(.user, from: user, to: changed, references: references)
                 == [SCIMPatchOperation(.remove, path: SCIMSchema.enterpriseUser + ":department")])
     }
 
     @Test func equalMapsNeedNoPatch() {
-        #expect(SCIMMapping.patchOperations(.user, from: user, to: user).isEmpty)
+        #expect(SCIMMapping.patchOperations(.user, from: user, to: user, references: references).isEmpty)
     }
 
     @Test func membersChangeByValue() {
         let old: AttributeMap = ["displayName": ["G"], "members": ["a", "b", "c"]]
-        let new: AttributeMap = ["displayName": ["G"], "members": ["a", "c", "d"]]
-        #expect(SCIMMapping.patchOperations(.group, from: old, to: new) == [
-            SCIMPatchOperation(.add, path: "members", value: [["value": "d"]]),
+        let new: AttributeMap = ["displayName": ["G"], "members": ["a", "c", "g1"]]
+        #expect(SCIMMapping.patchOperations(.group, from: old, to: new, references: references) == [
+            SCIMPatchOperation(.add, path: "members", value: [["value": "g1", "$ref": "https://scim.example/v2/Groups/g1"]]),
             SCIMPatchOperation(.remove, path: "members[value eq \"b\"]"),
         ])
+        // For servers that cannot remove by filter: the whole list.
+        #expect(SCIMMapping.patchOperations(.group, from: old, to: new, references: references, replaceMembers: true) == [
+            SCIMPatchOperation(.replace, path: "members", value: [
+                ["value": "a", "$ref": "https://scim.example/v2/Users/a"], ["value": "c", "$ref": "https://scim.example/v2/Users/c"],
+                ["value": "g1", "$ref": "https://scim.example/v2/Groups/g1"],
+            ]),
+        ])
+    }
+
+    @Test func groupsAlwaysCarryMembers() {
+        #expect(SCIMMapping.resource(.group, ["displayName": ["Empty"]], references: references)["members"] == [])
     }
 }
 
