@@ -46,6 +46,43 @@ extension SambaDC {
         return dn
     }
 
+    /// Creates `count` users `<prefix>-<i>` over one connection (AD adds ~200 entries/s); returns their DNs.
+    public func addUsers(in container: String, count: Int, prefix: String) async throws -> [String] {
+        try await asAdmin { connection in
+            var dns: [String] = []
+            for index in 0..<count {
+                let sam = "\(prefix)-\(index)"
+                let dn = "CN=\(sam),\(container)"
+                try await connection.add(dn: dn, attributes: [
+                    "objectClass": [LDAPValue(utf8: "user")], "sAMAccountName": [LDAPValue(utf8: sam)],
+                    "userPrincipalName": [LDAPValue(utf8: "\(sam)@\(upnSuffix)")], "sn": [LDAPValue(utf8: "Bulk")],
+                    "givenName": [LDAPValue(utf8: "U\(index)")],
+                ])
+                dns.append(dn)
+            }
+            return dns
+        }
+    }
+
+    /// Deletes entries over one connection.
+    public func delete(_ dns: [String]) async throws {
+        try await asAdmin { connection in for dn in dns { try await connection.delete(dn: dn) } }
+    }
+
+    /// Moves an entry (and its subtree) under `newParent`, keeping its RDN.
+    public func move(_ dn: String, under newParent: String) async throws {
+        let rdn = String(dn[..<(dn.range(of: ",(?=[A-Za-z]+=)", options: .regularExpression)?.lowerBound ?? dn.endIndex)])
+        try await asAdmin { try await $0.rename(dn: dn, newRDN: rdn, newSuperior: newParent) }
+    }
+
+    /// Creates an OU under `parent`; returns its DN.
+    @discardableResult
+    public func addOU(_ name: String, in parent: String) async throws -> String {
+        let dn = "OU=\(name),\(parent)"
+        try await asAdmin { try await $0.add(dn: dn, attributes: ["objectClass": [LDAPValue(utf8: "organizationalUnit")]]) }
+        return dn
+    }
+
     /// Creates a global security group with the given member DNs; returns its DN.
     @discardableResult
     public func addGroup(in container: String, cn: String, members: [String] = [],

@@ -62,6 +62,7 @@ private struct ConfigReader {
         let database = try path(top.string("database"), in: top, key: "database", mustExist: false)
             ?? ConfigLoader.defaultDatabase
         let service = try readService(top.object("service"))
+        let sync = try readSync(top.object("sync"))
         guard var connectorNodes = try top.objectList("connectors"), !connectorNodes.isEmpty else {
             throw top.error("connectors", "is required: list at least one ldap source and one scim target")
         }
@@ -74,7 +75,7 @@ private struct ConfigReader {
             connectors.append(connector)
         }
         try top.finish()
-        let config = IDSyncConfig(file: file, database: database, service: service, connectors: connectors)
+        let config = IDSyncConfig(file: file, database: database, service: service, sync: sync, connectors: connectors)
         if config.sourceConnectors.isEmpty {
             throw ConfigError(file: file, line: top.line, keyPath: "connectors", message: "no ldap connector: idsync needs a directory to read from")
         }
@@ -95,7 +96,14 @@ private struct ConfigReader {
         service.passwordFile = try path(node.string("password_file"), in: node, key: "password_file", mustExist: false)
         service.logonConnector = try node.string("logon_connector")
         service.logFile = try path(node.string("log_file"), in: node, key: "log_file", mustExist: false)
-        if var schedule = try node.object("schedule") {
+        service.staging = try node.bool("staging") ?? false
+        if case .scalar = node.node("schedule") {
+            // `schedule: continuous`
+            guard try node.string("schedule") == "continuous" else {
+                throw node.error("schedule", "expected `continuous` or a mapping with interval")
+            }
+            service.continuous = true
+        } else if var schedule = try node.object("schedule") {
             if let interval = try schedule.duration("interval") {
                 guard interval >= .seconds(1) else { throw schedule.error("interval", "must be at least 1s") }
                 service.interval = interval
@@ -104,6 +112,17 @@ private struct ConfigReader {
         }
         try node.finish()
         return service
+    }
+
+    private func readSync(_ node: YAMLObject?) throws -> SyncSettings {
+        var settings = SyncSettings()
+        guard var node else { return settings }
+        settings.deletionThreshold = try node.int("deletion_threshold", range: 0...10_000_000) ?? settings.deletionThreshold
+        settings.runHistoryRetention = try node.duration("run_history_retention") ?? settings.runHistoryRetention
+        settings.fullCycleInterval = try node.duration("full_cycle_interval") ?? settings.fullCycleInterval
+        settings.rulesFile = try path(node.string("rules"), in: node, key: "rules", mustExist: true)
+        try node.finish()
+        return settings
     }
 
     private func readConnector(_ node: inout YAMLObject) throws -> ConnectorConfig {
@@ -145,9 +164,11 @@ private struct ConfigReader {
         }
         let pageSize = try node.int("page_size", range: 1...5000) ?? 500
         let timeout = try node.duration("timeout") ?? .seconds(120)
-        return LDAPConnectorConfig(flavor: flavor, url: url, startTLS: startTLS, tlsCAFile: caFile, tlsVerify: tlsVerify,
-                                   bindDN: bindDN, passwordFile: passwordFile, baseDN: baseDN, containers: containers,
-                                   pageSize: pageSize, timeout: timeout)
+        var ldap = LDAPConnectorConfig(flavor: flavor, url: url, startTLS: startTLS, tlsCAFile: caFile, tlsVerify: tlsVerify,
+                                       bindDN: bindDN, passwordFile: passwordFile, baseDN: baseDN, containers: containers,
+                                       pageSize: pageSize, timeout: timeout)
+        ldap.deleteDetection = try node.choice("delete_detection", ["sweep": .sweep, "tombstones": .tombstones]) ?? .sweep
+        return ldap
     }
 
     private func readSCIM(_ node: inout YAMLObject) throws -> SCIMConnectorConfig {

@@ -5,6 +5,7 @@ public struct IDSyncConfig: Sendable {
     /// The SQLite database holding connector spaces, metaverse, pending exports and run history.
     public var database: String
     public var service: ServiceConfig
+    public var sync: SyncSettings
     public var connectors: [ConnectorConfig]
 
     public func connector(named name: String) -> ConnectorConfig? { connectors.first { $0.name == name } }
@@ -31,8 +32,25 @@ public struct ServiceConfig: Sendable {
     public var logonConnector: String?
     /// How long the service waits between sync cycles.
     public var interval: Duration = .seconds(30 * 60)
+    /// `schedule: continuous`: delta cycles back to back, idling at most a second when nothing changed.
+    public var continuous = false
+    /// Staging mode: import and sync, never export (a standby server, or a look before going live).
+    public var staging = false
     /// Where `idsync service start` sends the detached service's output; nil: beside the database.
     public var logFile: String?
+}
+
+/// How runs behave, whoever starts them (the service or `idsync sync`).
+public struct SyncSettings: Sendable {
+    /// More pending deletes than this stops the export (event 116) unless a run allows them.
+    public var deletionThreshold = 500
+    /// Run history older than this is purged.
+    public var runHistoryRetention: Duration = .seconds(7 * 86400)
+    /// A full cycle (full import and full sync) runs at least this often.
+    public var fullCycleInterval: Duration = .seconds(7 * 86400)
+    /// The sync rules file; nil: the built-in rules of each connector's flavor.
+    public var rulesFile: String?
+    public init() {}
 }
 
 public struct ConnectorConfig: Sendable {
@@ -67,6 +85,12 @@ public struct LDAPConnectorConfig: Sendable {
     public var containers: [String]
     public var pageSize: Int
     public var timeout: Duration
+    /// How a delta import finds deletes: `sweep` compares the objectGUIDs in scope with the connector
+    /// space (always right, one attribute per object); `tombstones` trusts DirSync to return deleted
+    /// objects, which needs an account that can read them (Windows AD: Replicating Directory Changes).
+    public var deleteDetection: DeleteDetection = .sweep
+
+    public enum DeleteDetection: String, Sendable { case sweep, tombstones }
 
     /// The subtrees searched: the containers, or the base DN when none are listed.
     public var searchBases: [String] { containers.isEmpty ? [baseDN] : containers }

@@ -10,6 +10,10 @@ struct Export {
     let store: any SyncStore
     let target: SCIMTargetConnector
     let logger: Logger
+    /// The most deletions one export may send; more stops it before it sends anything.
+    let deletionLimit: Int
+    /// Records event 116 when the limit stops the export.
+    let events: EventSink
     var batchSize = 200
     var maxPasses = 10
 
@@ -17,6 +21,15 @@ struct Export {
 
     func run() async -> RunRecord {
         await RunRecorder.record(store: store, connector: target.name, profile: .export) { recorder in
+            // The deletion threshold: an emptied OU or a broken scope must not empty the cloud directory.
+            let deletes = try store.read { try $0.pendingExportCount(connector: target.name, operation: .delete) }
+            if deletes > deletionLimit {
+                let message = "The export to \(target.name) was stopped: \(deletes) deletions exceed the deletion threshold of "
+                    + "\(deletionLimit). Nothing was exported. Check them with `idsync pending-exports`, then allow them for one "
+                    + "run with `idsync sync --allow-deletes \(deletes)` or raise sync.deletion_threshold."
+                events(EventRecord(eventID: 116, level: .error, source: "idsync-export", message: message))
+                throw RunStop(status: .stoppedDeletionThreshold, message: message)
+            }
             // Objects that failed are not tried again in the same run: one error each, not one per pass.
             var failed = Set<Int64>()
             for pass in 1...maxPasses {

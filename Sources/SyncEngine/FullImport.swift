@@ -1,16 +1,20 @@
+import Foundation
 import Logging
 import SyncStore
 
 /// The full import run profile: reads every object in scope into the connector space. Objects whose
 /// attributes changed get a pending import; objects not seen at all become pending deletes — only after
-/// the whole import succeeded, so a broken connection never looks like a mass delete.
+/// the whole import succeeded, so a broken connection never looks like a mass delete. The delta
+/// watermark is taken before reading and stored at the end, so what changes meanwhile is read again.
 struct FullImport {
     let store: any SyncStore
     let logger: Logger
     var batchSize = 500
 
-    func run(_ connector: any SourceConnector) async -> RunRecord {
+    func run(_ connector: any SourceConnector, note: String? = nil) async -> RunRecord {
         await RunRecorder.record(store: store, connector: connector.name, profile: .fullImport) { recorder in
+            if let note { recorder.note(note) }
+            let watermark = try await connector.currentWatermark()
             var batch: [ImportItem] = []
             var seen = 0
             for try await item in connector.fullImport() {
@@ -25,8 +29,11 @@ struct FullImport {
                 }
             }
             try apply(batch, connector: connector.name, recorder: recorder)
-            let gone = try store.write { try $0.markUnseenAsDeleted(connector: connector.name, run: recorder.id) }
-            recorder.deleted(gone)
+            try store.write { writer in
+                recorder.deleted(try writer.markUnseenAsDeleted(connector: connector.name, run: recorder.id))
+                try writer.setWatermark(connector: connector.name, watermark)
+                try writer.setLastFullImport(connector: connector.name, Date())
+            }
         }
     }
 
@@ -34,51 +41,57 @@ struct FullImport {
     private func apply(_ batch: [ImportItem], connector: String, recorder: RunRecorder) throws {
         guard !batch.isEmpty else { return }
         try store.write { writer in
-            var unchanged: [Int64] = []
-            for item in batch {
-                switch item {
-                case .object(let imported):
-                    if let id = try stage(imported, connector: connector, run: recorder.id, writer: writer, recorder: recorder) {
-                        unchanged.append(id)
-                    }
-                case .rejected(let dn, let anchor, let error):
-                    try recorder.error(writer, object: dn, attribute: error.attribute, error.message)
-                    // Still there, only unreadable: keep the object as it was rather than delete it.
-                    if let anchor, let existing = try writer.csObject(connector: connector, anchor: anchor), let id = existing.id {
-                        unchanged.append(id)
-                    }
-                }
-            }
-            try writer.markSeen(csIDs: unchanged, run: recorder.id)
+            var staging = Staging(connector: connector, run: recorder.id, writer: writer, recorder: recorder)
+            for item in batch { try staging.stage(item) }
+            try staging.finish()
         }
     }
+}
 
-    /// Stages one imported object; returns its id when nothing about it changed (only its sighting is recorded).
-    private func stage(_ imported: ImportedObject, connector: String, run: Int64, writer: any StoreWriter,
-                       recorder: RunRecorder) throws -> Int64? {
-        guard var existing = try writer.csObject(connector: connector, anchor: imported.anchor) else {
-            let object = CSObject(connector: connector, anchor: imported.anchor, dn: imported.dn, dnKey: imported.dnKey,
-                                  objectType: imported.objectType, attributes: imported.attributes,
-                                  pendingImport: .add, seenRun: run)
-            let id = try writer.insert(object)
-            try writer.setReferences(csID: id, imported.references)
-            recorder.added()
-            return nil
+/// The delta import run profile: only what changed since the stored watermark, each page stored with the
+/// watermark that covers it. Without a watermark, or when the source rejects it, it runs a full import.
+struct DeltaImport {
+    let store: any SyncStore
+    let logger: Logger
+
+    func run(_ connector: any SourceConnector) async -> RunRecord {
+        guard let watermark = try? store.read({ try $0.watermark(connector: connector.name) }) else {
+            return await FullImport(store: store, logger: logger).run(connector, note: "no delta watermark yet: full import")
         }
-        if existing.digest == imported.attributes.digest(), existing.dn == imported.dn,
-           existing.objectType == imported.objectType, existing.pendingImport != .delete {
-            return existing.id
+        var rejected: WatermarkRejected?
+        let record = await RunRecorder.record(store: store, connector: connector.name, profile: .deltaImport) { recorder in
+            do {
+                for try await page in connector.deltaImport(from: watermark) {
+                    try apply(page, connector: connector.name, recorder: recorder)
+                }
+            } catch let error as WatermarkRejected {
+                rejected = error
+                throw error
+            }
         }
-        existing.dn = imported.dn
-        existing.dnKey = imported.dnKey
-        existing.objectType = imported.objectType
-        existing.setAttributes(imported.attributes)
-        // An add the sync has not processed yet stays an add.
-        existing.pendingImport = existing.pendingImport == .add ? .add : .update
-        existing.seenRun = run
-        try writer.update(existing)
-        try writer.setReferences(csID: existing.id!, imported.references)
-        recorder.updated()
-        return nil
+        guard let rejected else { return record }
+        logger.warning("delta import not possible; running a full import", metadata: ["connector": "\(connector.name)",
+                                                                                     "reason": "\(rejected)"])
+        return await FullImport(store: store, logger: logger).run(connector, note: "\(rejected): full import instead")
+    }
+
+    private func apply(_ page: DeltaPage, connector: String, recorder: RunRecorder) throws {
+        try store.write { writer in
+            var staging = Staging(connector: connector, run: recorder.id, writer: writer, recorder: recorder)
+            var present: [String] = []
+            for change in page.changes {
+                switch change {
+                case .upsert(let item): try staging.stage(item)
+                case .delete(let anchor): try staging.delete(anchor: anchor)
+                case .present(let anchor): present.append(anchor)
+                }
+            }
+            try staging.finish()
+            _ = try writer.markSeen(connector: connector, anchors: present, run: recorder.id)
+            if page.presenceComplete {
+                recorder.deleted(try writer.markUnseenAsDeleted(connector: connector, run: recorder.id))
+            }
+            if let watermark = page.watermark { try writer.setWatermark(connector: connector, watermark) }
+        }
     }
 }

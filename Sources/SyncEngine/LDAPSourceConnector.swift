@@ -1,3 +1,4 @@
+import Foundation
 import LDAP
 import Logging
 import SyncConfiguration
@@ -54,6 +55,28 @@ public final class LDAPSourceConnector: SourceConnector {
         await open?.close()
     }
 
+    public func currentWatermark() async throws -> Data? {
+        guard config.flavor == .activeDirectory else { return nil }
+        return try await DirSyncDelta.currentWatermark(connection: try openConnection(), connector: name)
+    }
+
+    public func deltaImport(from watermark: Data) -> DeltaStream {
+        let connection = connection.withLock { $0 }
+        let config = config, name = name
+        return DeltaStream {
+            guard let connection, config.flavor == .activeDirectory,
+                  let decoded = try? JSONDecoder().decode(DirSyncDelta.Watermark.self, from: watermark) else {
+                return RejectedDelta(reason: "no delta import for this watermark")
+            }
+            return DirSyncDelta(connection: connection, connector: name, config: config, watermark: decoded)
+        }
+    }
+
+    private func openConnection() throws -> LDAPConnection {
+        guard let open = connection.withLock({ $0 }) else { throw ConnectorError(connector: name, "not connected") }
+        return open
+    }
+
     public func fullImport() -> ImportStream {
         let connection = connection.withLock { $0 }
         let config = config, name = name
@@ -61,6 +84,13 @@ public final class LDAPSourceConnector: SourceConnector {
             PagedImport(connection: connection, connectorName: name, config: config, mapper: ADEntryMapper(flavor: config.flavor))
         }
     }
+}
+
+/// A delta that cannot start: the import falls back to a full import.
+private final class RejectedDelta: DeltaSource {
+    let reason: String
+    init(reason: String) { self.reason = reason }
+    func next() async throws -> DeltaPage? { throw WatermarkRejected(reason) }
 }
 
 /// Walks the configured search bases one after another, a page at a time.

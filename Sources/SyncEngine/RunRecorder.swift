@@ -1,6 +1,15 @@
 import Foundation
 import SyncStore
 
+/// Ends a run early with a status of its own (not a failure), e.g. the deletion threshold.
+struct RunStop: Error {
+    let status: RunStatus
+    let message: String
+}
+
+/// Where the engine reports events (116, …): the service's event log.
+public typealias EventSink = @Sendable (EventRecord) -> Void
+
 /// Keeps one run's history row: created when the run starts, counts and errors as it goes, the final
 /// status when it ends. A run that dies half-way stays visible as in-progress, then failed.
 final class RunRecorder {
@@ -22,6 +31,8 @@ final class RunRecorder {
         do {
             try await body(recorder)
             return recorder.finish()
+        } catch let stop as RunStop {
+            return recorder.finish(status: stop.status, message: stop.message)
         } catch {
             return recorder.finish(failure: "\(error)")
         }
@@ -35,6 +46,9 @@ final class RunRecorder {
     }
 
     var id: Int64 { run.id ?? 0 }
+
+    /// A remark kept with the run (why a delta import became a full one, say); never a secret.
+    func note(_ text: String) { run.message = text }
 
     func added(_ count: Int = 1) { run.adds += count }
     func updated(_ count: Int = 1) { run.updates += count }
@@ -53,13 +67,15 @@ final class RunRecorder {
     /// Ends the run: success, or completed-with-errors when objects failed, or failed with `failure`.
     @discardableResult
     func finish(failure: String? = nil) -> RunRecord {
+        if let failure { return finish(status: .failed, message: failure) }
+        return finish(status: run.errors > 0 ? .completedWithErrors : .success, message: run.message)
+    }
+
+    @discardableResult
+    func finish(status: RunStatus, message: String?) -> RunRecord {
         run.ended = Date()
-        if let failure {
-            run.status = .failed
-            run.message = failure
-        } else {
-            run.status = run.errors > 0 ? .completedWithErrors : .success
-        }
+        run.status = status
+        run.message = message
         // The history row is best effort: a store that cannot be written has already failed the run.
         try? store.write { try $0.update(run) }
         return run

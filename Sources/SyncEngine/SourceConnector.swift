@@ -1,3 +1,4 @@
+import Foundation
 import SyncStore
 
 /// One object as a source directory holds it, converted to connector-space form.
@@ -27,5 +28,10 @@ public protocol SourceConnector: Sendable {
     func open() async throws
     /// Every object in scope, streamed: the caller must not need the whole directory in memory.
     func fullImport() -> ImportStream
+    /// The watermark a later delta import starts from, taken before a full import reads anything (changes
+    /// made during the full import are then read again, never missed). Nil: the source has no delta import.
+    func currentWatermark() async throws -> Data?
+    /// The changes since `watermark`. Throws `WatermarkRejected` when the source cannot continue from it.
+    func deltaImport(from watermark: Data) -> DeltaStream
     func close() async
 }

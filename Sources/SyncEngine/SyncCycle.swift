@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import SCIM
 import SyncConfiguration
@@ -108,19 +109,31 @@ public enum SecretField {
 /// One sync cycle in Entra Connect's order: import every source, sync every source, export to the target.
 public struct SyncCycle {
     public struct Options: Sendable {
-        /// Full sync (re-evaluate every object) instead of delta sync (only pending imports).
-        public var fullSync: Bool
-        public init(fullSync: Bool = false) { self.fullSync = fullSync }
+        /// An initial cycle: full import and full sync (re-evaluate every object), not delta import and
+        /// delta sync. A full cycle also runs when the last one is older than sync.full_cycle_interval.
+        public var full: Bool
+        /// False: import and sync only, the pending exports stay queued (staging mode, dry run).
+        public var export: Bool
+        /// How many deletions this run may export, beyond the configured threshold.
+        public var allowDeletes: Int?
+        public init(full: Bool = false, export: Bool = true, allowDeletes: Int? = nil) {
+            self.full = full; self.export = export; self.allowDeletes = allowDeletes
+        }
     }
 
     let store: any SyncStore
     let rules: RuleSet
+    let settings: SyncSettings
     let logger: Logger
+    let events: EventSink
 
-    public init(store: any SyncStore, rules: RuleSet = .activeDirectoryToSCIM, logger: Logger) {
+    public init(store: any SyncStore, rules: RuleSet, settings: SyncSettings = SyncSettings(),
+                logger: Logger, events: @escaping EventSink = { _ in }) {
         self.store = store
         self.rules = rules
+        self.settings = settings
         self.logger = logger
+        self.events = events
     }
 
     /// Runs the cycle; returns every run's record. A failed import stops that source's sync, and any
@@ -129,16 +142,58 @@ public struct SyncCycle {
         var runs: [RunRecord] = []
         var sourcesOK = true
         for source in connectors.sources {
-            let imported = await FullImport(store: store, logger: logger).run(source)
+            let full = options.full || fullCycleDue(source.name)
+            let imported = await run(full ? .fullImport : .deltaImport, on: source.name, connectors)
             runs.append(imported)
             guard imported.status != .failed else { sourcesOK = false; continue }
-            let sync = Synchronization(store: store, rules: rules, targetConnector: connectors.target.name, logger: logger)
-            let synced = await sync.run(source.name, full: options.fullSync)
+            let synced = await run(full ? .fullSync : .deltaSync, on: source.name, connectors)
             runs.append(synced)
             if synced.status == .failed { sourcesOK = false }
         }
-        guard sourcesOK else { return runs }
-        runs.append(await Export(store: store, target: connectors.target, logger: logger).run())
+        if sourcesOK && options.export {
+            runs.append(await run(.export, on: connectors.target.name, connectors, allowDeletes: options.allowDeletes))
+        }
+        purgeHistory()
         return runs
+    }
+
+    /// One run profile on one connector (`idsync run CONNECTOR PROFILE`): imports and syncs apply to
+    /// directories, export to the target.
+    public func run(_ profile: RunProfile, on connector: String, _ connectors: ConnectorSet, allowDeletes: Int? = nil) async -> RunRecord {
+        let source = connectors.sources.first { $0.name == connector }
+        switch (profile, source) {
+        case (.fullImport, let source?):
+            return await FullImport(store: store, logger: logger).run(source)
+        case (.deltaImport, let source?):
+            return await DeltaImport(store: store, logger: logger).run(source)
+        case (.fullSync, _?), (.deltaSync, _?):
+            return await Synchronization(store: store, rules: rules, targetConnector: connectors.target.name, logger: logger)
+                .run(connector, full: profile == .fullSync)
+        case (.export, nil) where connector == connectors.target.name:
+            let limit = max(settings.deletionThreshold, allowDeletes ?? 0)
+            return await Export(store: store, target: connectors.target, logger: logger, deletionLimit: limit, events: events).run()
+        default:
+            var record = RunRecord(connector: connector, profile: profile, status: .failed)
+            record.message = "\(profile.rawValue) does not apply to connector \(connector)"
+                + (source == nil ? " (the target: only export)" : " (a directory: imports and syncs)")
+            return record
+        }
+    }
+
+    /// Whether the connector's last full import is older than sync.full_cycle_interval (or never ran).
+    private func fullCycleDue(_ connector: String) -> Bool {
+        guard let last = try? store.read({ try $0.lastFullImport(connector: connector) }) else { return true }
+        return Date().timeIntervalSince(last) > Double(settings.fullCycleInterval.components.seconds)
+    }
+
+    /// Run history older than the retention is dropped (Entra keeps 7 days).
+    private func purgeHistory() {
+        let cutoff = Date().addingTimeInterval(-Double(settings.runHistoryRetention.components.seconds))
+        do {
+            let purged = try store.write { try $0.purgeRuns(before: cutoff) }
+            if purged > 0 { logger.info("run history purged", metadata: ["runs": "\(purged)"]) }
+        } catch {
+            logger.warning("run history could not be purged", metadata: ["error": "\(error)"])
+        }
     }
 }

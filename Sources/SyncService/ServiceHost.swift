@@ -32,8 +32,10 @@ public struct ServiceHost {
         setState(.starting, pid: pid, started: started)
 
         let access: KeyAccess
+        let rules: RuleSet
         do {
             access = KeyAccess(account: try ServiceAccount(config: config), store: store, events: events)
+            rules = try RuleLoader.rules(for: config)
         } catch {
             return fail(pid: pid, started: started, code: nil, "\(error)")
         }
@@ -78,9 +80,10 @@ public struct ServiceHost {
 
         // 4. Cycles on the schedule, until SIGTERM; a stop lets the current step finish.
         while !stop.isStopped {
-            await runCycle(secrets: secrets)
+            await runCycle(secrets: secrets, rules: rules)
             if stop.isStopped { break }
-            await stop.wait(upTo: config.service.interval)
+            // Continuous: back to back, idling at most a second, so a change lands in seconds.
+            await stop.wait(upTo: config.service.continuous ? .seconds(1) : config.service.interval)
         }
         SystemdNotify.send("STOPPING=1")
         setState(.stopped, pid: pid, started: started)
@@ -89,10 +92,11 @@ public struct ServiceHost {
         return 0
     }
 
-    private func runCycle(secrets: ConnectorSecrets) async {
+    private func runCycle(secrets: ConnectorSecrets, rules: RuleSet) async {
         do {
             let connectors = try await ConnectorSet.open(config, secrets: secrets, logger: logger)
-            let runs = await SyncCycle(store: store, logger: logger).run(connectors, options: .init())
+            let cycle = SyncCycle(store: store, rules: rules, settings: config.sync, logger: logger, events: { [events] in events.record($0) })
+            let runs = await cycle.run(connectors, options: .init(export: !config.service.staging))
             await connectors.close()
             for run in runs {
                 logger.info("run finished", metadata: [

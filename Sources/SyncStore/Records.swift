@@ -11,7 +11,7 @@ public enum PendingImport: String, Sendable, Codable {
 }
 
 /// What an export must do to the connected system (the connector space's "pending export").
-public enum ExportOperation: String, Sendable, Codable {
+public enum ExportOperation: String, Sendable, Codable, CaseIterable {
     case add, update, delete
 }
 
@@ -98,6 +98,8 @@ public enum RunStatus: String, Sendable, Codable {
     /// Finished, but some objects could not be processed (each has a run error).
     case completedWithErrors = "completed-errors"
     case failed
+    /// Export not started: more deletions were pending than the deletion threshold allows (event 116).
+    case stoppedDeletionThreshold = "stopped-deletion-threshold-exceeded"
 }
 
 /// One run of one profile on one connector: the run history.

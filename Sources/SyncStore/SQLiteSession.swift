@@ -102,6 +102,34 @@ struct SQLiteSession: StoreWriter {
         for id in csIDs { try statement.execute(arguments: [run, id]) }
     }
 
+    func markSeen(connector: String, anchors: [String], run: Int64) throws -> Int {
+        let statement = try db.cachedStatement(sql: "UPDATE cs_objects SET seen_run = ? WHERE connector = ? AND anchor = ?")
+        var known = 0
+        for anchor in anchors {
+            try statement.execute(arguments: [run, connector, anchor])
+            known += db.changesCount
+        }
+        return known
+    }
+
+    func markDeleted(connector: String, anchor: String) throws -> Bool {
+        try db.execute(sql: """
+            UPDATE cs_objects SET pending_import = 'delete', updated = ? WHERE connector = ? AND anchor = ?
+            """, arguments: [Date(), connector, anchor])
+        return db.changesCount > 0
+    }
+
+    func lastFullImport(connector: String) throws -> Date? {
+        try Date.fetchOne(db, sql: "SELECT last_full_import FROM connector_state WHERE connector = ?", arguments: [connector])
+    }
+
+    func setLastFullImport(connector: String, _ date: Date) throws {
+        try db.execute(sql: """
+            INSERT INTO connector_state (connector, last_full_import, updated) VALUES (?, ?, ?)
+            ON CONFLICT(connector) DO UPDATE SET last_full_import = excluded.last_full_import, updated = excluded.updated
+            """, arguments: [connector, date, Date()])
+    }
+
     func markUnseenAsDeleted(connector: String, run: Int64) throws -> Int {
         try db.execute(sql: """
             UPDATE cs_objects SET pending_import = 'delete', updated = ?
@@ -180,6 +208,12 @@ struct SQLiteSession: StoreWriter {
             """, arguments: [connector]) ?? 0
     }
 
+    func pendingExportCount(connector: String, operation: ExportOperation) throws -> Int {
+        try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM pending_exports p JOIN cs_objects c ON c.id = p.cs_id WHERE c.connector = ? AND p.operation = ?
+            """, arguments: [connector, operation.rawValue]) ?? 0
+    }
+
     func setPendingExport(_ export: PendingExport) throws {
         try db.execute(sql: """
             INSERT INTO pending_exports (cs_id, operation, attributes, attempts, last_error, queued) VALUES (?, ?, ?, ?, ?, ?)
@@ -237,6 +271,11 @@ struct SQLiteSession: StoreWriter {
         try db.execute(sql: """
             UPDATE runs SET ended = ?, status = ?, adds = ?, updates = ?, deletes = ?, errors = ?, message = ? WHERE id = ?
             """, arguments: [run.ended, run.status.rawValue, run.adds, run.updates, run.deletes, run.errors, run.message, id])
+    }
+
+    func purgeRuns(before date: Date) throws -> Int {
+        try db.execute(sql: "DELETE FROM runs WHERE started < ? AND status <> 'in-progress'", arguments: [date])
+        return db.changesCount
     }
 
     func add(_ error: RunError) throws {

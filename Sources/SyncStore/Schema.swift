@@ -121,6 +121,9 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v4: last full import") { db in
+            try db.execute(sql: "ALTER TABLE connector_state ADD COLUMN last_full_import DATETIME")
+        }
         return migrator
     }
 }

@@ -30,10 +30,13 @@ public protocol StoreReader {
     /// Pending exports of a connector in cs id order, a batch at a time.
     func pendingExports(connector: String, after: Int64, limit: Int) throws -> [PendingExport]
     func pendingExportCount(connector: String) throws -> Int
+    func pendingExportCount(connector: String, operation: ExportOperation) throws -> Int
 
     func runs(connector: String?, last: Int) throws -> [RunRecord]
     func runErrors(runID: Int64) throws -> [RunError]
     func watermark(connector: String) throws -> Data?
+    /// When the connector's last full import completed.
+    func lastFullImport(connector: String) throws -> Date?
 }
 
 public protocol StoreWriter: StoreReader {
@@ -43,6 +46,12 @@ public protocol StoreWriter: StoreReader {
     func setReferences(csID: Int64, _ references: [CSReference]) throws
     /// Records that `run` saw these objects unchanged.
     func markSeen(csIDs: [Int64], run: Int64) throws
+    /// Records that `run` saw the objects with these anchors (a presence listing); returns how many are known.
+    func markSeen(connector: String, anchors: [String], run: Int64) throws -> Int
+    /// Marks the object with this anchor as a pending delete; returns false when the connector space has no such object.
+    func markDeleted(connector: String, anchor: String) throws -> Bool
+    /// Records a completed full import (for the forced full cycle).
+    func setLastFullImport(connector: String, _ date: Date) throws
     /// Marks every object of `connector` not seen by `run` as a pending delete; returns how many.
     func markUnseenAsDeleted(connector: String, run: Int64) throws -> Int
 
@@ -57,4 +66,6 @@ public protocol StoreWriter: StoreReader {
     func update(_ run: RunRecord) throws
     func add(_ error: RunError) throws
     func setWatermark(connector: String, _ watermark: Data?) throws
+    /// Deletes the runs (and their errors) that started before `date`; returns how many.
+    func purgeRuns(before date: Date) throws -> Int
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SyncConfiguration
+import SyncEngine
 import SyncStore
 import Synchronization
 
@@ -25,6 +26,15 @@ struct GlobalOptions: ParsableArguments {
         } catch let error as ConfigError {
             throw CLIError("\(error)")
         }
+    }
+}
+
+/// The sync rules of the configuration, checked like the configuration (file, line, key path).
+func loadRules(_ config: IDSyncConfig) throws -> RuleSet {
+    do {
+        return try RuleLoader.rules(for: config)
+    } catch let error as ConfigError {
+        throw CLIError("\(error)")
     }
 }
 

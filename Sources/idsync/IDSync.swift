@@ -10,6 +10,7 @@ struct IDSync: AsyncParsableCommand {
             (see `idsync runs`), 1 when a run or command failed.
             """,
         subcommands: [Sync.self, ConnectorCommand.self, Runs.self, ConnectorSpaceCommand.self, MetaverseCommand.self,
-                      KeyCommand.self, ServiceCommand.self, CloudAccountCommand.self, Events.self]
+                      KeyCommand.self, ServiceCommand.self, CloudAccountCommand.self, Events.self,
+                      PendingExports.self, Errors.self, Run.self, Rules.self]
     )
 }

@@ -8,17 +8,30 @@ struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one sync cycle: import from the directories, sync into the metaverse, export to the target.",
         discussion: """
-            Every connector must connect and authenticate first; when one cannot, idsync names it and \
-            stops before changing anything. Prints what each run added, updated, deleted and could not process.
+            A delta cycle (delta import, delta sync, export) unless --full, a first run, or a last full cycle \
+            older than sync.full_cycle_interval asks for an initial one (full import, full sync, export). Every \
+            connector must connect and authenticate first; when one cannot, idsync names it and stops before \
+            changing anything. Prints what each run added, updated, deleted and could not process.
             """)
 
     @OptionGroup var global: GlobalOptions
 
-    @Flag(help: "Run a full sync: re-evaluate every object, not only those whose import changed.")
+    @Flag(help: "Run an initial cycle: full import and full sync (re-evaluate every object).")
     var full = false
+
+    @Flag(help: "Import and sync, but export nothing: the changes stay queued (see `idsync pending-exports`).")
+    var dryRun = false
+
+    @Option(help: ArgumentHelp("Allow up to N deletions in this run's export, above sync.deletion_threshold.", valueName: "N"))
+    var allowDeletes: Int?
+
+    func validate() throws {
+        if let allowDeletes, allowDeletes < 0 { throw ValidationError("--allow-deletes must not be negative") }
+    }
 
     func run() async throws {
         let config = try global.loadConfig(logLevel: .info)
+        let rules = try loadRules(config)
         let connectors: ConnectorSet
         do {
             connectors = try await ConnectorSet.open(config, secrets: LazyVaultSecrets(config: config, logger: cliLogger).secrets,
@@ -33,11 +46,19 @@ struct Sync: AsyncParsableCommand {
             await connectors.close()
             throw error
         }
-        let runs = await SyncCycle(store: store, logger: cliLogger).run(connectors, options: .init(fullSync: full))
+        let events = EventLog(store: store, logger: cliLogger)
+        let cycle = SyncCycle(store: store, rules: rules, settings: config.sync, logger: cliLogger, events: { events.record($0) })
+        let export = !dryRun && !config.service.staging
+        let runs = await cycle.run(connectors, options: .init(full: full, export: export, allowDeletes: allowDeletes))
         await connectors.close()
         print(RunTable.render(runs))
-        if let failed = runs.first(where: { $0.status == .failed }) {
-            throw CLIError("\(failed.connector): \(failed.profile.rawValue) failed: \(failed.message ?? "see idsync runs")")
+        if !export {
+            let pending = try store.read { try $0.pendingExportCount(connector: connectors.target.name) }
+            print("\(dryRun ? "dry run" : "staging mode"): nothing was exported; \(pending) pending exports (idsync pending-exports)")
+        }
+        if let failed = runs.first(where: { [RunStatus.failed, .stoppedDeletionThreshold].contains($0.status) }) {
+            throw CLIError("\(failed.connector): \(failed.profile.rawValue) \(failed.status == .failed ? "failed" : "stopped"): "
+                           + (failed.message ?? "see idsync runs"))
         }
         if runs.contains(where: { $0.status == .completedWithErrors }) {
             throw ExitCode(2)

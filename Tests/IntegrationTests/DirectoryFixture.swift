@@ -52,10 +52,10 @@ struct SeededDirectory {
                                bindPassword: bindPassword)
     }
 
-    func upn(_ index: Int) -> String {
-        let suffix = ou.split(separator: ",")[0].dropFirst(3).replacingOccurrences(of: "sync-", with: "")
-        return "u\(index)-\(suffix)@\(dc.upnSuffix)"
-    }
+    /// The random part of this directory's OU name, which its account names carry too.
+    var suffix: String { ou.split(separator: ",")[0].dropFirst(3).replacingOccurrences(of: "sync-", with: "") }
+
+    func upn(_ index: Int) -> String { "u\(index)-\(suffix)@\(dc.upnSuffix)" }
 }
 
 /// The common setup: a seeded OU in the shared DC, a SCIM server of the test's own, and an installation

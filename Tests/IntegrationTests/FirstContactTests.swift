@@ -55,6 +55,8 @@ struct FirstContactTests {
         #expect(untouched.string("displayName") == "not ours")
         for index in [2, 3] { #expect(users.contains { $0.string("userName") == directory.upn(index) }) }
 
+        let errors = try await install.idsync(["errors"])
+        #expect(errors.stdout.contains(directory.upn(1)) && errors.stdout.contains("not taken over"), "\(errors.output)")
         let runs = try await install.idsync(["runs", "--errors"])
         #expect(runs.stdout.contains("userName \(directory.upn(1)) is already used in the target by object \(foreignID)"), "\(runs.stdout)")
     }

@@ -1,3 +1,4 @@
+import Foundation
 import SyncStore
 
 /// How one attribute's values are computed from an object's attributes (an attribute flow's source).
@@ -15,6 +16,12 @@ public indirect enum FlowExpression: Sendable, Equatable {
     /// "true" when none of `mask`'s bits is set in the attribute's integer value, else "false"
     /// (userAccountControl's ACCOUNTDISABLE bit 0x2 → accountEnabled). No value → no value.
     case bitsClear(String, mask: Int)
+    /// "true" when all of `mask`'s bits are set, else "false".
+    case bitsSet(String, mask: Int)
+    /// Each value cut at `separator` into several values.
+    case split(FlowExpression, separator: String)
+    /// All values joined into one with `separator`.
+    case join(FlowExpression, separator: String)
     /// The DN values of an attribute, resolved to the metaverse objects they name ("mv:<id>");
     /// DNs that name nothing in the connector space are dropped.
     case reference(String)
@@ -33,8 +40,12 @@ public indirect enum FlowExpression: Sendable, Equatable {
             }
             return []
         case .concat(let parts, let separator):
-            let firsts = try parts.compactMap { try $0.evaluate(attributes, resolve: resolve).first }.filter { !$0.isEmpty }
-            return firsts.isEmpty ? [] : [firsts.joined(separator: separator)]
+            // Parts without a value are left out; constants alone (separators) make no value.
+            let values = try parts.map { try $0.evaluate(attributes, resolve: resolve).first ?? "" }
+            let fromAttributes = zip(parts, values).contains { !$1.isEmpty && !$0.isConstant }
+            guard fromAttributes || !parts.contains(where: { !$0.isConstant }) else { return [] }
+            let joined = values.filter { !$0.isEmpty }.joined(separator: separator).trimmingCharacters(in: .whitespaces)
+            return joined.isEmpty ? [] : [joined]
         case .lower(let inner):
             return try inner.evaluate(attributes, resolve: resolve).map { $0.lowercased() }
         case .upper(let inner):
@@ -42,10 +53,23 @@ public indirect enum FlowExpression: Sendable, Equatable {
         case .bitsClear(let name, let mask):
             guard let raw = attributes[name]?.first, let value = Int(raw) else { return [] }
             return [value & mask == 0 ? "true" : "false"]
+        case .bitsSet(let name, let mask):
+            guard let raw = attributes[name]?.first, let value = Int(raw) else { return [] }
+            return [value & mask == mask ? "true" : "false"]
+        case .split(let inner, let separator):
+            return try inner.evaluate(attributes, resolve: resolve).flatMap { $0.components(separatedBy: separator) }
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        case .join(let inner, let separator):
+            let values = try inner.evaluate(attributes, resolve: resolve)
+            return values.isEmpty ? [] : [values.joined(separator: separator)]
         case .reference(let name):
             return try (attributes[name] ?? []).compactMap(resolve)
         }
     }
+}
+
+extension FlowExpression {
+    var isConstant: Bool { if case .constant = self { true } else { false } }
 }
 
 /// One attribute flow: `target` gets the values of `expression`.
@@ -53,21 +77,6 @@ public struct AttributeFlow: Sendable, Equatable {
     public var target: String
     public var expression: FlowExpression
     public init(_ target: String, _ expression: FlowExpression) { self.target = target; self.expression = expression }
-}
-
-/// The flows of one direction for each object type.
-public struct FlowSet: Sendable {
-    public var flows: [ObjectType: [AttributeFlow]]
-
-    /// Applies the flows of `type` to `attributes`.
-    func apply(to attributes: AttributeMap, type: ObjectType, resolve: (String) throws -> String?) rethrows -> AttributeMap {
-        var result: AttributeMap = [:]
-        for flow in flows[type] ?? [] {
-            let values = try flow.expression.evaluate(attributes, resolve: resolve)
-            if !values.isEmpty { result[flow.target] = values }
-        }
-        return result
-    }
 }
 
 /// Metaverse reference values: "mv:<id>". Target objects the engine did not create are named "id:<target id>".

@@ -1,0 +1,65 @@
+import ArgumentParser
+import SyncStore
+
+struct PendingExports: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pending-exports",
+        abstract: "List what the next export would write to the target: adds, updates with their attributes, deletes.",
+        discussion: "In staging mode, or after `idsync sync --dry-run`, this is what idsync holds back.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "At most this many, in queue order.") var limit = 100
+
+    func run() throws {
+        let config = try global.loadConfig()
+        guard let target = config.targetConnector?.name else { throw CLIError("no scim connector configured") }
+        let store = try openExistingStore(config)
+        try store.read { reader in
+            let total = try reader.pendingExportCount(connector: target)
+            guard total > 0 else {
+                print("no pending exports")
+                return
+            }
+            let exports = try reader.pendingExports(connector: target, after: 0, limit: limit)
+            var table = Table(headers: ["OPERATION", "TYPE", "OBJECT", "ATTRIBUTES", "LAST ERROR"])
+            for export in exports {
+                guard let object = try reader.csObject(id: export.csID) else { continue }
+                let changed = export.operation == .delete ? [] : export.attributes.keys.filter {
+                    export.attributes[$0] != object.attributes[$0]
+                }.sorted() + object.attributes.keys.filter { export.attributes[$0] == nil }.sorted().map { "-" + $0 }
+                table.add([export.operation.rawValue, object.objectType.rawValue, object.dn, changed.joined(separator: ","),
+                           export.lastError ?? ""])
+            }
+            print(table.render())
+            let counts = try ExportOperation.allCases.map { "\(try reader.pendingExportCount(connector: target, operation: $0)) \($0.rawValue)" }
+            print("\n\(total) pending exports to \(target): \(counts.joined(separator: ", "))" + (total > exports.count ? " (first \(exports.count) shown)" : ""))
+        }
+    }
+}
+
+struct Errors: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the objects in error: quarantined exports (refused by the target, or not taken over) with their reasons.",
+        discussion: "They are retried by every export; an object leaves the list once it is written.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let config = try global.loadConfig()
+        guard let target = config.targetConnector?.name else { throw CLIError("no scim connector configured") }
+        let store = try openExistingStore(config)
+        let quarantined = try store.read { reader in
+            try reader.pendingExports(connector: target, after: 0, limit: Int.max).filter { $0.lastError != nil }.compactMap { export in
+                try reader.csObject(id: export.csID).map { (export, $0) }
+            }
+        }
+        guard !quarantined.isEmpty else {
+            print("no objects in error")
+            return
+        }
+        var table = Table(headers: ["CONNECTOR", "OBJECT", "OPERATION", "ATTEMPTS", "ERROR"])
+        table.rightAligned = [3]
+        for (export, object) in quarantined {
+            table.add([object.connector, object.dn, export.operation.rawValue, String(export.attempts), export.lastError ?? ""])
+        }
+        print(table.render())
+    }
+}
