@@ -22,7 +22,7 @@ final class DirSyncDelta: DeltaSource {
     private let connection: LDAPConnection
     private let connector: String
     private let config: LDAPConnectorConfig
-    private let mapper: ADEntryMapper
+    private let mapper: EntryMapper
     private var watermark: Watermark
     private var phase: Phase = .dirSync
     private var changedContainers: [String] = []
@@ -35,7 +35,7 @@ final class DirSyncDelta: DeltaSource {
         self.connection = connection
         self.connector = connector
         self.config = config
-        self.mapper = ADEntryMapper(flavor: config.flavor)
+        self.mapper = EntryMapper(flavor: config.flavor)
         self.watermark = watermark
         self.sweepBases = config.searchBases
     }

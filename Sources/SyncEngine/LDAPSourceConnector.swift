@@ -81,7 +81,7 @@ public final class LDAPSourceConnector: SourceConnector {
         let connection = connection.withLock { $0 }
         let config = config, name = name
         return ImportStream {
-            PagedImport(connection: connection, connectorName: name, config: config, mapper: ADEntryMapper(flavor: config.flavor))
+            PagedImport(connection: connection, connectorName: name, config: config, mapper: EntryMapper(flavor: config.flavor))
         }
     }
 }
@@ -98,11 +98,11 @@ private final class PagedImport: ImportSource {
     private let connection: LDAPConnection?
     private let connectorName: String
     private let config: LDAPConnectorConfig
-    private let mapper: ADEntryMapper
+    private let mapper: EntryMapper
     private var bases: [String]
     private var current: LDAPPagedSearch.AsyncIterator?
 
-    init(connection: LDAPConnection?, connectorName: String, config: LDAPConnectorConfig, mapper: ADEntryMapper) {
+    init(connection: LDAPConnection?, connectorName: String, config: LDAPConnectorConfig, mapper: EntryMapper) {
         self.connection = connection
         self.connectorName = connectorName
         self.config = config
