@@ -25,6 +25,11 @@ public enum SCIMSchema {
 
 /// One operation of a PATCH request (RFC 7644 §3.5.2).
 public struct SCIMPatchOperation: Sendable, Equatable {
+    /// The PatchOp message carrying `operations`.
+    public static func message(_ operations: [SCIMPatchOperation]) -> JSON {
+        ["schemas": [.string(SCIMSchema.patchOp)], "Operations": .array(operations.map(\.json))]
+    }
+
     public enum Op: String, Sendable { case add, remove, replace }
     public var op: Op
     public var path: String?
@@ -118,11 +123,15 @@ public final class SCIMClient: Sendable {
         return body
     }
 
+    /// POSTs to an endpoint that is not a resource collection (/Bulk); a POST is never resent without an answer.
+    func post(_ path: String, _ body: JSON) async throws -> JSON? {
+        try await send(.POST, path, body: body, resendWithoutAnswer: false).body
+    }
+
     /// PATCHes a resource (RFC 7644 §3.5.2). Returns the resource when the server sends it (200), nil on 204.
     @discardableResult
     public func patch(_ type: SCIMResourceType, id: String, _ operations: [SCIMPatchOperation]) async throws -> JSON? {
-        let body: JSON = ["schemas": [.string(SCIMSchema.patchOp)], "Operations": .array(operations.map(\.json))]
-        return try await send(.PATCH, "/\(type.rawValue)/\(escapePath(id))", body: body).body
+        try await send(.PATCH, "/\(type.rawValue)/\(escapePath(id))", body: SCIMPatchOperation.message(operations)).body
     }
 
     public func delete(_ type: SCIMResourceType, id: String) async throws {
@@ -273,7 +282,7 @@ public func scimFilterString(_ value: String) -> String {
     String(decoding: JSON.string(value).encoded(), as: UTF8.self)
 }
 
-private func escapePath(_ segment: String) -> String {
+func escapePath(_ segment: String) -> String {
     segment.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? segment
 }
 

@@ -201,7 +201,10 @@ private struct ConfigReader {
         }
         try authNode.finish()
         let timeout = try node.duration("timeout") ?? .seconds(30)
-        return SCIMConnectorConfig(url: url, auth: auth, timeout: timeout)
+        var scim = SCIMConnectorConfig(url: url, auth: auth, timeout: timeout)
+        scim.bulk = try node.bool("bulk") ?? true
+        scim.concurrency = try node.int("concurrency", range: 1...64) ?? 8
+        return scim
     }
 
     /// An http(s) URL, or nil.

@@ -117,4 +117,8 @@ public struct SCIMConnectorConfig: Sendable {
     public var url: String
     public var auth: Auth
     public var timeout: Duration
+    /// Use SCIM Bulk when the service provider advertises it (false for one whose Bulk misbehaves).
+    public var bulk = true
+    /// Requests in flight at once when Bulk is not used.
+    public var concurrency = 8
 }

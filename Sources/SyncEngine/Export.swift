@@ -1,11 +1,14 @@
 import Logging
+import NIOHTTP1
 import SCIM
 import SyncStore
 
-/// The export run profile: applies the target connector's pending exports. Users go before groups (a
-/// group's members must exist first) and deletes go last. A new object that refers to another one not
-/// created yet waits for it, so it is created complete in one request; where references form a cycle,
-/// the object is created without them and a later pass adds them once they exist.
+/// The export run profile: applies the target connector's pending exports, a batch at a time — through
+/// SCIM Bulk where the server offers it, with bounded concurrency where it does not — and stores each
+/// batch's outcome in one transaction. Users go before groups (a group's members must exist first) and
+/// deletes go last. A new object that refers to another one not created yet waits for it, so it is created
+/// complete in one request; where references form a cycle, it is created without them and a later pass
+/// adds them once they exist.
 struct Export {
     let store: any SyncStore
     let target: SCIMTargetConnector
@@ -14,7 +17,7 @@ struct Export {
     let deletionLimit: Int
     /// Records event 116 when the limit stops the export.
     let events: EventSink
-    var batchSize = 200
+    var batchSize = 500
     var maxPasses = 10
 
     private enum Phase: CaseIterable { case users, groups, deletes }
@@ -22,13 +25,23 @@ struct Export {
     func run() async -> RunRecord {
         await RunRecorder.record(store: store, connector: target.name, profile: .export) { recorder in
             // The deletion threshold: an emptied OU or a broken scope must not empty the cloud directory.
-            let deletes = try store.read { try $0.pendingExportCount(connector: target.name, operation: .delete) }
+            let (deletes, adds, total) = try store.read {
+                (try $0.pendingExportCount(connector: target.name, operation: .delete),
+                 try $0.pendingExportCount(connector: target.name, operation: .add),
+                 try $0.pendingExportCount(connector: target.name))
+            }
             if deletes > deletionLimit {
                 let message = "The export to \(target.name) was stopped: \(deletes) deletions exceed the deletion threshold of "
                     + "\(deletionLimit). Nothing was exported. Check them with `idsync pending-exports`, then allow them for one "
                     + "run with `idsync sync --allow-deletes \(deletes)` or raise sync.deletion_threshold."
                 events(EventRecord(eventID: 116, level: .error, source: "idsync-export", message: message))
                 throw RunStop(status: .stoppedDeletionThreshold, message: message)
+            }
+            guard total > 0 else { return }
+            var context = Context(features: try await scimCall { try await target.features() })
+            // Many creates, or a server that cannot filter: read what the target holds once, not per object.
+            if adds >= 100 || !context.features.filterSupported {
+                context.index = try await scimCall { try await TargetIndex.load(target.client, features: context.features) }
             }
             // Objects that failed are not tried again in the same run: one error each, not one per pass.
             var failed = Set<Int64>()
@@ -37,7 +50,7 @@ struct Export {
                 for phase in Phase.allCases {
                     var deferring = true
                     while true {
-                        let outcome = try await runPhase(phase, recorder: recorder, failed: &failed, deferring: deferring)
+                        let outcome = try await runPhase(phase, context, recorder: recorder, failed: &failed, deferring: deferring)
                         progress = progress || outcome.progress
                         waiting = waiting || outcome.waiting
                         guard outcome.deferred else { break }
@@ -51,9 +64,14 @@ struct Export {
         }
     }
 
-    /// One walk over the pending exports of a phase, in id order and batches.
-    private func runPhase(_ phase: Phase, recorder: RunRecorder, failed: inout Set<Int64>, deferring: Bool) async throws
-        -> (progress: Bool, waiting: Bool, deferred: Bool) {
+    private struct Context: Sendable {
+        let features: SCIMFeatures
+        var index: TargetIndex?
+    }
+
+    /// One walk over the pending exports of a phase, a batch at a time.
+    private func runPhase(_ phase: Phase, _ context: Context, recorder: RunRecorder, failed: inout Set<Int64>, deferring: Bool)
+        async throws -> (progress: Bool, waiting: Bool, deferred: Bool) {
         var after: Int64 = 0, progress = false, waiting = false, deferred = false
         while true {
             let batch = try store.read { reader in
@@ -63,12 +81,19 @@ struct Export {
             }
             guard let last = batch.last?.0.csID else { return (progress, waiting, deferred) }
             after = last
+            var work: [Work] = []
             for (export, object) in batch where belongs(export, object, to: phase) && !failed.contains(export.csID) {
-                switch try await apply(export, object, recorder: recorder, deferring: deferring) {
-                case .done: progress = true
-                case .waitingForReferences: progress = true; waiting = true
-                case .deferred: deferred = true
-                case .failed: failed.insert(export.csID)
+                let item = try await prepare(export, object, context, deferring: deferring)
+                if case .deferred = item.request { deferred = true } else { work.append(item) }
+            }
+            let outcomes = try await execute(work, context)
+            try store.write { writer in
+                for (item, outcome) in zip(work, outcomes) {
+                    switch try record(item, outcome, writer: writer, recorder: recorder) {
+                    case .done: progress = true
+                    case .waitingForReferences: progress = true; waiting = true
+                    case .failed: failed.insert(item.export.csID)
+                    }
                 }
             }
         }
@@ -82,92 +107,249 @@ struct Export {
         }
     }
 
-    private enum Outcome {
-        case done
-        /// Written, but some references could not be resolved yet.
-        case waitingForReferences
-        /// Not written yet: a create that refers to objects this run is about to create.
+    // MARK: Preparing
+
+    /// One pending export, ready to send.
+    private struct Work: Sendable {
+        let export: PendingExport
+        let object: CSObject
+        /// What the target holds once the request succeeds (references as metaverse ids, the unresolved left out).
+        let written: AttributeMap
+        let unresolved: Set<String>
+        let types: [String: ObjectType]
+        var request: Request
+        /// A create that found the object in the target already (first contact): joined, then patched.
+        var adoptedID: String?
+    }
+
+    private enum Request: Sendable {
+        case create(JSON)
+        case patch(id: String, [SCIMPatchOperation], old: AttributeMap, new: AttributeMap)
+        case delete(id: String?)
+        /// Nothing to send (an adopted object that already matches).
+        case none
+        /// A create waiting for the objects it refers to.
         case deferred
-        case failed
+        /// Refused before sending (a userName anchored to another object).
+        case refused(ObjectError)
     }
 
-    private func apply(_ export: PendingExport, _ object: CSObject, recorder: RunRecorder, deferring: Bool) async throws -> Outcome {
-        do {
-            switch export.operation {
-            case .delete: return try await delete(object, recorder: recorder)
-            case .add, .update: return try await write(export, object, recorder: recorder, deferring: deferring)
-            }
-        } catch let error as SCIMError where error.kind == .transport || error.isAuthenticationFailure {
-            // The service is down or refuses us: every further object would fail the same way.
-            throw ConnectorError(connector: target.name, "\(error)")
-        } catch let error as SCIMError {
-            try fail(export, object, message: "\(error)", recorder: recorder)
-            return .failed
-        } catch let error as ObjectError {
-            try fail(export, object, message: error.message, attribute: error.attribute, recorder: recorder)
-            return .failed
+    private func prepare(_ export: PendingExport, _ object: CSObject, _ context: Context, deferring: Bool) async throws -> Work {
+        if export.operation == .delete {
+            return Work(export: export, object: object, written: [:], unresolved: [], types: [:], request: .delete(id: object.anchor))
         }
-    }
-
-    private func delete(_ object: CSObject, recorder: RunRecorder) async throws -> Outcome {
-        if let anchor = object.anchor { try await target.delete(object.objectType, id: anchor) }
-        try store.write { try $0.deleteCSObject(id: object.id!) }
-        recorder.deleted()
-        return .done
-    }
-
-    /// Creates or updates one object with the references that resolve now.
-    private func write(_ export: PendingExport, _ object: CSObject, recorder: RunRecorder, deferring: Bool) async throws -> Outcome {
-        var object = object
         let references = SCIMMapping.referenceAttributes(object.objectType)
         let (desired, unresolved, types) = try store.read { reader in try resolve(export.attributes, references, reader) }
-        if deferring, object.anchor == nil, !unresolved.isEmpty { return .deferred }
-        // What was written: the desired state minus the references that could not be resolved yet.
         let written = export.attributes.reduce(into: AttributeMap()) { result, entry in
             result[entry.key] = entry.value.filter { !unresolved.contains($0) }
         }.normalized
-
+        var work = Work(export: export, object: object, written: written, unresolved: unresolved, types: types, request: .none)
         if let anchor = object.anchor {
             let (before, _, _) = try store.read { reader in try resolve(object.attributes, references, reader) }
-            do {
-                if try await target.update(object.objectType, id: anchor, from: before, to: desired, types: types) { recorder.updated() }
-            } catch let error as SCIMError where error.isNotFound {
-                // Deleted in the target behind idsync's back: create it again on the next pass.
-                object.anchor = nil
-                object.setAttributes([:])
-                try store.write { writer in
-                    try writer.update(object)
-                    try writer.setPendingExport(PendingExport(csID: object.id!, operation: .add, attributes: export.attributes))
+            work.request = .patch(id: anchor, patchOperations(object.objectType, from: before, to: desired, types: types),
+                                  old: before, new: desired)
+            return work
+        }
+        if deferring && !unresolved.isEmpty {
+            work.request = .deferred
+            return work
+        }
+        // First contact: does the target hold it already?
+        let externalID = desired.first("externalId"), userName = object.objectType == .user ? desired.first("userName") : nil
+        let found: (id: String, matchedBy: SCIMTargetConnector.FoundObject.Match, holder: String?)?
+        if let index = context.index {
+            found = index.match(externalID: externalID, userName: userName)
+        } else {
+            found = try await scimCall { try await target.findExisting(object.objectType, externalId: externalID, userName: userName) }
+                .map { ($0.id, $0.matchedBy, $0.resource.value(forAttribute: "externalId")?.stringValue) }
+        }
+        guard let found else {
+            work.request = .create(SCIMMapping.resource(object.objectType, desired, references: target.references(types)))
+            return work
+        }
+        if found.matchedBy == .userName, let holder = found.holder, !holder.isEmpty, holder != externalID {
+            work.request = .refused(ObjectError("userName \(userName ?? "") is already used in the target by object \(found.id) "
+                                                + "anchored to externalId \(holder): not taken over", attribute: "userName"))
+            return work
+        }
+        // Join it, then send only the differences with what it holds.
+        let actual = SCIMMapping.attributes(object.objectType,
+                                            from: try await scimCall { try await target.client.get(SCIMMapping.resourceType(object.objectType), id: found.id) })
+        let operations = patchOperations(object.objectType, from: actual, to: desired, types: types)
+        work.adoptedID = found.id
+        work.request = operations.isEmpty ? .none : .patch(id: found.id, operations, old: actual, new: desired)
+        return work
+    }
+
+    private func patchOperations(_ type: ObjectType, from old: AttributeMap, to new: AttributeMap, types: [String: ObjectType]) -> [SCIMPatchOperation] {
+        SCIMMapping.patchOperations(type, from: old, to: new, references: target.references(types), replaceMembers: !target.removesMembersByFilter)
+    }
+
+    // MARK: Sending
+
+    private enum Outcome: Sendable {
+        case ok(id: String?)
+        case failed(String, attribute: String?)
+        /// The object vanished from the target (404 on PATCH): create it again.
+        case gone
+    }
+
+    /// Sends the batch: Bulk requests within the server's limits, or single requests (the connector's
+    /// `concurrency` at a time).
+    private func execute(_ work: [Work], _ context: Context) async throws -> [Outcome] {
+        var outcomes = [Outcome?](repeating: nil, count: work.count)
+        var pending: [Int] = []
+        for (index, item) in work.enumerated() {
+            switch item.request {
+            case .none: outcomes[index] = .ok(id: item.adoptedID)
+            case .refused(let error): outcomes[index] = .failed(error.message, attribute: error.attribute)
+            case .delete(nil): outcomes[index] = .ok(id: nil)
+            case .patch(_, let operations, _, _) where operations.isEmpty: outcomes[index] = .ok(id: item.adoptedID)
+            default: pending.append(index)
+            }
+        }
+        if context.features.bulkSupported && pending.count > 1 {
+            for chunk in bulkChunks(pending.map { ($0, operation(work[$0])) }, context.features) {
+                let results = try await scimCall { try await target.client.bulk(chunk.map(\.1)) }
+                for ((index, _), result) in zip(chunk, results) {
+                    outcomes[index] = try await outcome(of: result, for: work[index])
                 }
-                return .waitingForReferences
             }
         } else {
-            let externalId = desired.first("externalId")
-            if let found = try await target.findExisting(object.objectType, externalId: externalId, userName: desired.first("userName")) {
-                let holder = found.resource.value(forAttribute: "externalId")?.stringValue
-                if found.matchedBy == .userName, let holder, !holder.isEmpty, holder != externalId {
-                    throw ObjectError("userName \(desired.first("userName") ?? "") is already used in the target by object "
-                                      + "\(found.id) anchored to externalId \(holder): not taken over", attribute: "userName")
+            try await withThrowingTaskGroup(of: (Int, Outcome).self) { group in
+                var next = pending.makeIterator()
+                func addNext() {
+                    guard let index = next.next() else { return }
+                    let item = work[index]
+                    group.addTask { (index, try await send(item)) }
                 }
-                // First contact with an object the target already holds: join it, then send only the differences.
-                object.anchor = found.id
-                let actual = SCIMMapping.attributes(object.objectType, from: found.resource)
-                if try await target.update(object.objectType, id: found.id, from: actual, to: desired, types: types) { recorder.updated() }
-            } else {
-                object.anchor = try await target.create(object.objectType, desired, types: types)
-                recorder.added()
+                for _ in 0..<target.concurrency { addNext() }
+                while let (index, outcome) = try await group.next() {
+                    outcomes[index] = outcome
+                    addNext()
+                }
             }
         }
-        object.setAttributes(written)
-        try store.write { writer in
+        return outcomes.map { $0 ?? .failed("not sent", attribute: nil) }
+    }
+
+    private func operation(_ item: Work) -> SCIMBulkOperation {
+        let type = SCIMMapping.resourceType(item.object.objectType)
+        switch item.request {
+        case .create(let body): return SCIMBulkOperation(method: .POST, path: type.path(), bulkId: "cs\(item.export.csID)", data: body)
+        case .patch(let id, let operations, _, _):
+            return SCIMBulkOperation(method: .PATCH, path: type.path(id: id), data: SCIMPatchOperation.message(operations))
+        case .delete(let id): return SCIMBulkOperation(method: .DELETE, path: type.path(id: id ?? ""))
+        default: preconditionFailure("nothing to send")
+        }
+    }
+
+    /// Splits operations into Bulk requests within maxOperations and (with room for the envelope) maxPayloadSize.
+    private func bulkChunks(_ operations: [(Int, SCIMBulkOperation)], _ features: SCIMFeatures) -> [[(Int, SCIMBulkOperation)]] {
+        var chunks: [[(Int, SCIMBulkOperation)]] = [], current: [(Int, SCIMBulkOperation)] = [], size = 0
+        let budget = features.bulkMaxPayload * 9 / 10
+        for entry in operations {
+            let bytes = (entry.1.data?.encoded().count ?? 0) + 200
+            if !current.isEmpty && (current.count == features.bulkMaxOperations || size + bytes > budget) {
+                chunks.append(current)
+                current = []
+                size = 0
+            }
+            current.append(entry)
+            size += bytes
+        }
+        if !current.isEmpty { chunks.append(current) }
+        return chunks
+    }
+
+    private func outcome(of result: SCIMBulkResult, for item: Work) async throws -> Outcome {
+        if result.error == nil { return .ok(id: result.id ?? item.adoptedID) }
+        if case .patch = item.request {
+            // Refused inside a Bulk (a member removal by filter, say): the single request knows the fallbacks.
+            if result.status == 404 { return .gone }
+            if [400, 500, 501].contains(result.status) { return try await send(item) }
+        }
+        if case .delete = item.request, result.status == 404 { return .ok(id: nil) }
+        return .failed(result.error.map { "\($0)" } ?? "HTTP \(result.status)", attribute: nil)
+    }
+
+    /// One request on its own.
+    private func send(_ item: Work) async throws -> Outcome {
+        do {
+            switch item.request {
+            case .create(let body):
+                let created = try await scimCall(perObject: true) { try await target.client.create(SCIMMapping.resourceType(item.object.objectType), body) }
+                return .ok(id: created["id"]?.stringValue)
+            case .patch(let id, _, let old, let new):
+                try await scimCall(perObject: true) { _ = try await target.update(item.object.objectType, id: id, from: old, to: new, types: item.types) }
+                return .ok(id: item.adoptedID ?? id)
+            case .delete(let id):
+                try await scimCall(perObject: true) { try await target.delete(item.object.objectType, id: id ?? "") }
+                return .ok(id: nil)
+            default:
+                return .ok(id: item.adoptedID)
+            }
+        } catch let error as SCIMError where error.isNotFound {
+            return .gone
+        } catch let error as SCIMError {
+            return .failed("\(error)", attribute: nil)
+        }
+    }
+
+    /// Runs a SCIM call. A service that does not answer or refuses idsync's credential stops the run
+    /// (every other object would fail the same way); other errors belong to the object (`perObject`).
+    private func scimCall<T: Sendable>(perObject: Bool = false, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as SCIMError where error.kind == .transport || error.isAuthenticationFailure {
+            throw ConnectorError(connector: target.name, "\(error)")
+        } catch let error as SCIMError where !perObject {
+            throw ConnectorError(connector: target.name, "\(error)")
+        }
+    }
+
+    // MARK: Recording
+
+    private enum Recorded { case done, waitingForReferences, failed }
+
+    private func record(_ item: Work, _ outcome: Outcome, writer: any StoreWriter, recorder: RunRecorder) throws -> Recorded {
+        var object = item.object
+        switch outcome {
+        case .failed(let message, let attribute):
+            logger.warning("export failed", metadata: ["object": "\(object.dn)", "error": "\(message)"])
+            var export = item.export
+            export.attempts += 1
+            export.lastError = message
+            try writer.setPendingExport(export)
+            try recorder.error(writer, object: object.dn, attribute: attribute, message)
+            return .failed
+        case .gone:
+            // Deleted in the target behind idsync's back: create it again on the next pass.
+            object.anchor = nil
+            object.setAttributes([:])
             try writer.update(object)
-            if unresolved.isEmpty {
-                try writer.removePendingExport(csID: object.id!)
-            } else {
-                try writer.setPendingExport(PendingExport(csID: object.id!, operation: .update, attributes: export.attributes))
+            try writer.setPendingExport(PendingExport(csID: object.id!, operation: .add, attributes: item.export.attributes))
+            return .waitingForReferences
+        case .ok(let id):
+            switch item.request {
+            case .delete:
+                try writer.deleteCSObject(id: object.id!)
+                recorder.deleted()
+                return .done
+            case .create: recorder.added()
+            case .patch: recorder.updated()
+            default: break
             }
+            if object.anchor == nil { object.anchor = id }
+            object.setAttributes(item.written)
+            try writer.update(object)
+            if item.unresolved.isEmpty {
+                try writer.removePendingExport(csID: object.id!)
+                return .done
+            }
+            try writer.setPendingExport(PendingExport(csID: object.id!, operation: .update, attributes: item.export.attributes))
+            return .waitingForReferences
         }
-        return unresolved.isEmpty ? .done : .waitingForReferences
     }
 
     /// Turns metaverse references into target ids; returns the values that cannot be resolved yet, and the
@@ -190,17 +372,5 @@ struct Export {
             }
         }
         return (resolved.normalized, unresolved, types)
-    }
-
-    private func fail(_ export: PendingExport, _ object: CSObject, message: String, attribute: String? = nil,
-                      recorder: RunRecorder) throws {
-        logger.warning("export failed", metadata: ["object": "\(object.dn)", "error": "\(message)"])
-        try store.write { writer in
-            var export = export
-            export.attempts += 1
-            export.lastError = message
-            try writer.setPendingExport(export)
-            try recorder.error(writer, object: object.dn, attribute: attribute, message)
-        }
     }
 }

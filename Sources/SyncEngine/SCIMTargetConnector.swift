@@ -9,11 +9,27 @@ import Synchronization
 public final class SCIMTargetConnector: Sendable {
     public let name: String
     let client: SCIMClient
+    let useBulk: Bool
+    let concurrency: Int
     /// Cleared when the server refuses `members[value eq "…"]` removals; member changes then replace the list.
-    private let removesMembersByFilter = Mutex(true)
+    private let membersByFilter = Mutex(true)
+    private let cachedFeatures = Mutex<SCIMFeatures?>(nil)
+
+    var removesMembersByFilter: Bool { membersByFilter.withLock { $0 } }
+
+    /// What the service provider supports (ServiceProviderConfig), asked once.
+    func features() async throws -> SCIMFeatures {
+        if let known = cachedFeatures.withLock({ $0 }) { return known }
+        var features = (try? await client.features()) ?? .minimal
+        if !useBulk { features.bulkMaxOperations = 0 }
+        cachedFeatures.withLock { $0 = features }
+        return features
+    }
 
     public init(name: String, config: SCIMConnectorConfig, credentials: any SCIMCredentialProvider, logger: Logger) {
         self.name = name
+        useBulk = config.bulk
+        concurrency = config.concurrency
         client = SCIMClient(configuration: .init(baseURL: config.url, timeout: config.timeout),
                             credentials: credentials, logger: logger)
     }
@@ -69,7 +85,7 @@ public final class SCIMTargetConnector: Sendable {
     @discardableResult
     func update(_ type: ObjectType, id: String, from old: AttributeMap, to new: AttributeMap,
                 types: [String: ObjectType]) async throws -> Bool {
-        let byFilter = removesMembersByFilter.withLock { $0 }
+        let byFilter = removesMembersByFilter
         let operations = SCIMMapping.patchOperations(type, from: old, to: new, references: references(types), replaceMembers: !byFilter)
         guard !operations.isEmpty else { return false }
         do {
@@ -77,7 +93,7 @@ public final class SCIMTargetConnector: Sendable {
         } catch let error as SCIMError where SCIMMapping.removesMembersByFilter(operations)
                     && [400, 500, 501].contains(error.status ?? 0) {
             // A server that cannot remove by filter (a PATCH fails whole, RFC 7644 §3.5.2): send the list.
-            removesMembersByFilter.withLock { $0 = false }
+            membersByFilter.withLock { $0 = false }
             try await client.patch(SCIMMapping.resourceType(type), id: id,
                                    SCIMMapping.patchOperations(type, from: old, to: new, references: references(types), replaceMembers: true))
         }
