@@ -5,40 +5,19 @@ public enum ActiveDirectory {
     /// fields are little-endian, so they are not in the order of the text.
     public static func guidString(_ bytes: [UInt8]) -> String? {
         guard bytes.count == 16 else { return nil }
-        let hex = guidByteOrder.map { hexDigits(bytes[$0]) }
-        return [hex[0..<4], hex[4..<6], hex[6..<8], hex[8..<10], hex[10..<16]]
-            .map { $0.joined() }
-            .joined(separator: "-")
+        return UUIDText.format(guidByteOrder.map { bytes[$0] })
     }
 
     /// The inverse of ``guidString(_:)``: the bytes to compare with `objectGUID` or to put in a filter.
     /// Accepts either case, with or without braces.
     public static func guidBytes(_ string: String) -> [UInt8]? {
-        var text = Substring(string)
-        if text.first == "{" && text.last == "}" { text = text.dropFirst().dropLast() }
-        let groups = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard groups.map(\.count) == [8, 4, 4, 4, 12] else { return nil }
-        var textOrder: [UInt8] = []
-        for group in groups {
-            var digits = group.makeIterator()
-            while let high = digits.next(), let low = digits.next() {
-                guard high.isASCII, low.isASCII, let high = high.hexDigitValue, let low = low.hexDigitValue else {
-                    return nil
-                }
-                textOrder.append(UInt8(high << 4 | low))
-            }
-        }
+        guard let textOrder = UUIDText.parse(string) else { return nil }
         // The reordering only swaps bytes within the little-endian fields, so it is its own inverse.
         return guidByteOrder.map { textOrder[$0] }
     }
 
     /// For each position of the text, the byte of the GUID structure shown there.
     private static let guidByteOrder = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15]
-
-    private static func hexDigits(_ byte: UInt8) -> String {
-        let digits = String(byte, radix: 16)
-        return byte < 0x10 ? "0" + digits : digits
-    }
 
     /// A `unicodePwd` value: the password in double quotes, encoded as UTF-16LE, as AD requires for setting
     /// (replace) or changing (delete old, add new) a password over an encrypted connection.

@@ -1,22 +1,45 @@
-/// Just enough BER (ITU-T X.690) for the values of the controls this module builds and reads: SEQUENCE,
-/// INTEGER and OCTET STRING, definite lengths only, as LDAP requires (RFC 4511 §5.1).
+/// Just enough BER (ITU-T X.690) for the values of the controls and intermediate responses this module
+/// builds and reads: SEQUENCE, SET, INTEGER, ENUMERATED, BOOLEAN, OCTET STRING and context-specific tags
+/// (single-byte tags), definite lengths only, as LDAP requires (RFC 4511 §5.1).
 ///
 /// Written in Swift rather than through libldap's `ber_printf`/`ber_scanf`: those are variadic, which Swift
 /// cannot call, so they would need C wrappers per format string; and bounds-checked Swift is the safer place
 /// to parse bytes that come from the network. The tests check this encoder and decoder against libldap's.
 enum BER {
+    static let booleanTag: UInt8 = 0x01
     static let integerTag: UInt8 = 0x02
     static let octetStringTag: UInt8 = 0x04
+    static let enumeratedTag: UInt8 = 0x0A
     static let sequenceTag: UInt8 = 0x30
+    static let setTag: UInt8 = 0x31
+
+    /// The tag of a context-specific `[number]` (IMPLICIT) element, primitive or constructed (X.690 §8.1.2).
+    static func contextTag(_ number: UInt8, constructed: Bool) -> UInt8 {
+        0x80 | (constructed ? 0x20 : 0) | number
+    }
 
     static func integer(_ value: Int64) -> [UInt8] {
-        // Two's complement, big-endian, in as few bytes as keep the sign (X.690 §8.3.2).
+        element(integerTag, twosComplement(value))
+    }
+
+    /// Encoded like an INTEGER, with its own tag (X.690 §8.4).
+    static func enumerated(_ value: Int64) -> [UInt8] {
+        element(enumeratedTag, twosComplement(value))
+    }
+
+    /// TRUE as 0xFF, the only form DER allows and the one LDAP servers send (X.690 §11.1).
+    static func boolean(_ value: Bool) -> [UInt8] {
+        element(booleanTag, [value ? 0xFF : 0x00])
+    }
+
+    /// Two's complement, big-endian, in as few bytes as keep the sign (X.690 §8.3.2).
+    private static func twosComplement(_ value: Int64) -> [UInt8] {
         var content: [UInt8] = withUnsafeBytes(of: value.bigEndian, Array.init)
         while content.count > 1,
               (content[0] == 0x00 && content[1] & 0x80 == 0) || (content[0] == 0xFF && content[1] & 0x80 != 0) {
             content.removeFirst()
         }
-        return element(integerTag, content)
+        return content
     }
 
     static func octetString(_ bytes: [UInt8]) -> [UInt8] {
@@ -27,7 +50,7 @@ enum BER {
         element(sequenceTag, elements.flatMap { $0 })
     }
 
-    private static func element(_ tag: UInt8, _ content: [UInt8]) -> [UInt8] {
+    static func element(_ tag: UInt8, _ content: [UInt8]) -> [UInt8] {
         [tag] + length(content.count) + content
     }
 
@@ -54,6 +77,9 @@ enum BER {
 
         var isAtEnd: Bool { remaining.isEmpty }
 
+        /// The tag of the next element, to tell which of a CHOICE it is or whether an OPTIONAL one is there.
+        var nextTag: UInt8? { remaining.first }
+
         /// The contents of the next element, which must have tag `tag`.
         mutating func read(tag: UInt8) -> ArraySlice<UInt8>? {
             var cursor = remaining
@@ -69,9 +95,30 @@ enum BER {
             read(tag: BER.sequenceTag).map(Reader.init)
         }
 
+        /// The contents of a constructed element (SET, a context-specific tag) as a reader of its own.
+        mutating func readConstructed(tag: UInt8) -> Reader? {
+            read(tag: tag).map(Reader.init)
+        }
+
         /// An INTEGER of up to 8 content bytes.
         mutating func readInteger() -> Int64? {
-            guard let content = read(tag: BER.integerTag), (1...8).contains(content.count),
+            readTwosComplement(tag: BER.integerTag)
+        }
+
+        mutating func readEnumerated() -> Int64? {
+            readTwosComplement(tag: BER.enumeratedTag)
+        }
+
+        /// Any non-zero content byte is TRUE in BER (X.690 §8.2.2), though DER senders only use 0xFF.
+        mutating func readBoolean() -> Bool? {
+            guard let content = read(tag: BER.booleanTag), content.count == 1, let byte = content.first else {
+                return nil
+            }
+            return byte != 0
+        }
+
+        private mutating func readTwosComplement(tag: UInt8) -> Int64? {
+            guard let content = read(tag: tag), (1...8).contains(content.count),
                   let first = content.first else { return nil }
             // Sign-extend from the first byte, then shift in the rest.
             var value: Int64 = first & 0x80 == 0 ? 0 : -1

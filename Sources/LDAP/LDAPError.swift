@@ -27,6 +27,11 @@ public struct LDAPError: Error, Sendable, CustomStringConvertible {
     /// The entry named in the request does not exist (result code 32).
     public var isNoSuchObject: Bool { code == LDAP_NO_SUCH_OBJECT }
 
+    /// A syncrepl refresh could not use its cookie (e-syncRefreshRequired, 4096, RFC 4533 §3.3.2): the server
+    /// no longer knows the state it describes, or did not recognise it. Refresh again without a cookie,
+    /// which names the whole content, and delete whatever it does not name.
+    public var isSyncRefreshRequired: Bool { code == LDAP_SYNC_REFRESH_REQUIRED }
+
     /// The server could not be reached, the connection broke, or it did not answer in time: a reason to
     /// reconnect (or try another server) rather than to give up on the request. libldap reports a rejected
     /// TLS certificate with the same codes; ``diagnostic`` then starts with "TLS certificate rejected".

@@ -56,7 +56,7 @@ extension LDAPHandle {
         }
     }
 
-    private func entry(_ message: OpaquePointer, on ld: OpaquePointer) throws -> LDAPEntry {
+    func entry(_ message: OpaquePointer, on ld: OpaquePointer) throws -> LDAPEntry {
         guard let dnPointer = ldap_get_dn(ld, message) else { throw sessionError(operation: "search") }
         defer { ldap_memfree(dnPointer) }
         let dn = String(cString: dnPointer)

@@ -11,7 +11,7 @@ actor LDAPHandle {
     nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     /// `nil` before ``open(_:)`` and after ``close()``.
-    private var session: LibLDAPSession?
+    private(set) var session: LibLDAPSession?
     let operationTimeout: Duration
 
     init(options: LDAPConnectionOptions) {
@@ -27,10 +27,19 @@ actor LDAPHandle {
 
     func open(_ options: LDAPConnectionOptions) throws(LDAPError) {
         precondition(session == nil, "an LDAPHandle is opened once")
+        let started = ContinuousClock.now
         do {
             session = try LibLDAPSession(options)
-        } catch {
-            throw CertificateDiagnosis.explain(error, connecting: options)
+        } catch where options.usesTLS && (error.code == LDAP_SERVER_DOWN || error.code == LDAP_CONNECT_ERROR)
+                        && ContinuousClock.now - started < options.networkTimeout / 2 {
+            // A TLS connect can fail fast for a passing reason (a busy server resetting the handshake). One more
+            // verified attempt first, so the diagnosis that follows is about the certificate. A slow failure
+            // (a silent server) is not retried: the network timeout stays the bound.
+            do {
+                session = try LibLDAPSession(options)
+            } catch {
+                throw CertificateDiagnosis.explain(error, connecting: options)
+            }
         }
     }
 

@@ -56,19 +56,30 @@ public final class LDAPSourceConnector: SourceConnector {
     }
 
     public func currentWatermark() async throws -> Data? {
-        guard config.flavor == .activeDirectory else { return nil }
-        return try await DirSyncDelta.currentWatermark(connection: try openConnection(), connector: name)
+        do {
+            switch config.flavor {
+            case .activeDirectory: return try await DirSyncDelta.currentWatermark(connection: try openConnection(), connector: name)
+            case .openLDAP: return try await SyncReplDelta.currentWatermark(connection: try openConnection(), config: config)
+            }
+        } catch let error as LDAPError {
+            throw ConnectorError(connector: name, "cannot read a delta watermark: \(error.description)")
+        }
     }
 
     public func deltaImport(from watermark: Data) -> DeltaStream {
         let connection = connection.withLock { $0 }
         let config = config, name = name
         return DeltaStream {
-            guard let connection, config.flavor == .activeDirectory,
-                  let decoded = try? JSONDecoder().decode(DirSyncDelta.Watermark.self, from: watermark) else {
-                return RejectedDelta(reason: "no delta import for this watermark")
+            guard let connection else { return RejectedDelta(reason: "not connected") }
+            switch config.flavor {
+            case .activeDirectory:
+                guard let decoded = try? JSONDecoder().decode(DirSyncDelta.Watermark.self, from: watermark) else { break }
+                return DirSyncDelta(connection: connection, connector: name, config: config, watermark: decoded)
+            case .openLDAP:
+                guard let decoded = try? JSONDecoder().decode(SyncReplDelta.Watermark.self, from: watermark) else { break }
+                return SyncReplDelta(connection: connection, connector: name, config: config, watermark: decoded)
             }
-            return DirSyncDelta(connection: connection, connector: name, config: config, watermark: decoded)
+            return RejectedDelta(reason: "the stored watermark is not a \(config.flavor.rawValue) one")
         }
     }
 

@@ -1,20 +1,17 @@
+import IDSyncTesting
 import LDAP
 import Testing
 
 @Suite("Password Modify and WhoAmI (OpenLDAP slapd)")
 struct PasswordModifyTests {
     @Test func passwordModifyAndWhoAmI() async throws {
-        try await Slapd.withServer { slapd in try await passwordModifyAndWhoAmI(slapd) }
+        try await OpenLDAPServer.withServer { slapd in try await passwordModifyAndWhoAmI(slapd) }
     }
 
-    private func passwordModifyAndWhoAmI(_ slapd: Slapd) async throws {
-        let admin = try await slapd.connection(bindDN: Slapd.rootDN, password: slapd.rootPassword)
-        #expect(try await admin.whoAmI() == "dn:\(Slapd.rootDN)")
-        try await admin.add(dn: Slapd.suffix, attributes: [
-            "objectClass": [LDAPValue(utf8: "dcObject"), LDAPValue(utf8: "organization")], "dc": [LDAPValue(utf8: "example")],
-            "o": [LDAPValue(utf8: "Example")],
-        ])
-        let userDN = "uid=alice,\(Slapd.suffix)"
+    private func passwordModifyAndWhoAmI(_ slapd: OpenLDAPServer) async throws {
+        let admin = try await slapd.admin()
+        #expect(try await admin.whoAmI() == "dn:\(slapd.adminDN)")
+        let userDN = "uid=alice,ou=people,\(slapd.baseDN)"
         try await admin.add(dn: userDN, attributes: [
             "objectClass": [LDAPValue(utf8: "inetOrgPerson")], "uid": [LDAPValue(utf8: "alice")], "cn": [LDAPValue(utf8: "Alice")],
             "sn": [LDAPValue(utf8: "A")], "userPassword": [LDAPValue(utf8: "first-password")],
@@ -44,13 +41,13 @@ struct PasswordModifyTests {
         await anonymous.close()
     }
 
-    private func expectBind(_ slapd: Slapd, _ dn: String, _ password: String) async throws {
+    private func expectBind(_ slapd: OpenLDAPServer, _ dn: String, _ password: String) async throws {
         let connection = try await slapd.connection(bindDN: dn, password: password)
         #expect(try await connection.whoAmI() == "dn:\(dn)")
         await connection.close()
     }
 
-    private func expectBindRefused(_ slapd: Slapd, _ dn: String, _ password: String) async throws {
+    private func expectBindRefused(_ slapd: OpenLDAPServer, _ dn: String, _ password: String) async throws {
         let error = try await #require(throws: LDAPError.self) {
             _ = try await slapd.connection(bindDN: dn, password: password)
         }
