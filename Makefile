@@ -2,7 +2,7 @@
 
 SWIFT ?= swift
 
-.PHONY: all build deps test demo clean
+.PHONY: all build deps test demo bench clean
 
 all: build
 
@@ -22,5 +22,10 @@ test: deps
 demo: build
 	scripts/demo
 
+# The performance benchmark against OpenLDAP and scim2-server (release build; N = 1k and 10k, BENCH_N=100000
+# for the big one). Prints the figures beside the targets.
+bench: deps
+	scripts/bench
+
 clean:
-	rm -rf .build .demo
+	rm -rf .build .demo .bench

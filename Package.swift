@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "idsync", targets: ["idsync"]),
+        .executable(name: "idsync-bench", targets: ["idsync-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -59,6 +60,12 @@ let package = Package(
         // The command-line tool.
         .executableTarget(name: "idsync", dependencies: [
             "SyncEngine", "SyncStore", "SyncConfiguration", "SyncService", "Vault",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The benchmark's helpers (`make bench`): test data, a bare SCIM loader, a latency probe.
+        .executableTarget(name: "idsync-bench", dependencies: [
+            "SCIM", "LDAP", "Vault", "SyncStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -70,3 +70,11 @@ func parseAssignments(_ text: String) -> [String: String] {
     }
     return values
 }
+
+/// Runs blocking work (scrypt, a database read) on a Dispatch thread, not on one of the cooperative pool's
+/// few threads, which every test of the run shares.
+public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
+}

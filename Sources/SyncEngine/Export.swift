@@ -17,8 +17,14 @@ struct Export {
     let deletionLimit: Int
     /// Records event 116 when the limit stops the export.
     let events: EventSink
-    var batchSize = 500
+    /// Pending exports prepared, sent and recorded together (one store transaction per batch)…
+    var batchSize = 1000
+    /// …and at most this many attribute values in them: a batch of large groups (members with their URIs)
+    /// would otherwise hold a hundred megabytes of requests at once.
+    var batchValues = 50_000
     var maxPasses = 10
+    /// Bulk requests in flight at once: a second one is prepared by the server while the first is parsed.
+    var bulkConcurrency = 2
 
     private enum Phase: CaseIterable { case users, groups, deletes }
 
@@ -81,18 +87,29 @@ struct Export {
             }
             guard let last = batch.last?.0.csID else { return (progress, waiting, deferred) }
             after = last
-            var work: [Work] = []
-            for (export, object) in batch where belongs(export, object, to: phase) && !failed.contains(export.csID) {
-                let item = try await prepare(export, object, context, deferring: deferring)
-                if case .deferred = item.request { deferred = true } else { work.append(item) }
-            }
-            let outcomes = try await execute(work, context)
-            try store.write { writer in
-                for (item, outcome) in zip(work, outcomes) {
-                    switch try record(item, outcome, writer: writer, recorder: recorder) {
-                    case .done: progress = true
-                    case .waitingForReferences: progress = true; waiting = true
-                    case .failed: failed.insert(item.export.csID)
+            let mine = batch.filter { belongs($0.0, $0.1, to: phase) && !failed.contains($0.0.csID) }
+            for part in mine.split(byWeight: batchValues, weight: { $0.0.attributes.values.reduce(0) { $0 + $1.count } }) {
+                // The references of the whole part, resolved in one read.
+                let resolved = try store.read { reader in
+                    try part.map { export, object in
+                        let references = SCIMMapping.referenceAttributes(object.objectType)
+                        return (desired: try resolve(export.attributes, references, reader),
+                                before: object.anchor == nil ? nil : try resolve(object.attributes, references, reader).0)
+                    }
+                }
+                var work: [Work] = []
+                for ((export, object), references) in zip(part, resolved) {
+                    let item = try await prepare(export, object, references.desired, before: references.before, context, deferring: deferring)
+                    if case .deferred = item.request { deferred = true } else { work.append(item) }
+                }
+                let outcomes = try await execute(work, context)
+                try store.write { writer in
+                    for (item, outcome) in zip(work, outcomes) {
+                        switch try record(item, outcome, writer: writer, recorder: recorder) {
+                        case .done: progress = true
+                        case .waitingForReferences: progress = true; waiting = true
+                        case .failed: failed.insert(item.export.csID)
+                        }
                     }
                 }
             }
@@ -134,18 +151,19 @@ struct Export {
         case refused(ObjectError)
     }
 
-    private func prepare(_ export: PendingExport, _ object: CSObject, _ context: Context, deferring: Bool) async throws -> Work {
+    /// `resolved`: the desired state with references as target ids; `before`: what was exported, likewise.
+    private func prepare(_ export: PendingExport, _ object: CSObject,
+                         _ resolved: (AttributeMap, Set<String>, [String: ObjectType]), before: AttributeMap?,
+                         _ context: Context, deferring: Bool) async throws -> Work {
         if export.operation == .delete {
             return Work(export: export, object: object, written: [:], unresolved: [], types: [:], request: .delete(id: object.anchor))
         }
-        let references = SCIMMapping.referenceAttributes(object.objectType)
-        let (desired, unresolved, types) = try store.read { reader in try resolve(export.attributes, references, reader) }
+        let (desired, unresolved, types) = resolved
         let written = export.attributes.reduce(into: AttributeMap()) { result, entry in
             result[entry.key] = entry.value.filter { !unresolved.contains($0) }
         }.normalized
         var work = Work(export: export, object: object, written: written, unresolved: unresolved, types: types, request: .none)
-        if let anchor = object.anchor {
-            let (before, _, _) = try store.read { reader in try resolve(object.attributes, references, reader) }
+        if let anchor = object.anchor, let before {
             work.request = .patch(id: anchor, patchOperations(object.objectType, from: before, to: desired, types: types),
                                   old: before, new: desired)
             return work
@@ -209,10 +227,20 @@ struct Export {
             }
         }
         if context.features.bulkSupported && pending.count > 1 {
-            for chunk in bulkChunks(pending.map { ($0, operation(work[$0])) }, context.features) {
-                let results = try await scimCall { try await target.client.bulk(chunk.map(\.1)) }
-                for ((index, _), result) in zip(chunk, results) {
-                    outcomes[index] = try await outcome(of: result, for: work[index])
+            let chunks = bulkChunks(pending.map { ($0, operation(work[$0])) }, context.features)
+            let client = target.client
+            try await withThrowingTaskGroup(of: ([(Int, SCIMBulkOperation)], [SCIMBulkResult]).self) { group in
+                var next = chunks.makeIterator()
+                func addNext() {
+                    guard let chunk = next.next() else { return }
+                    group.addTask { (chunk, try await scimCall { try await client.bulk(chunk.map(\.1)) }) }
+                }
+                for _ in 0..<bulkConcurrency { addNext() }
+                while let (chunk, results) = try await group.next() {
+                    for ((index, _), result) in zip(chunk, results) {
+                        outcomes[index] = try await outcome(of: result, for: work[index])
+                    }
+                    addNext()
                 }
             }
         } else {
@@ -248,9 +276,11 @@ struct Export {
     private func bulkChunks(_ operations: [(Int, SCIMBulkOperation)], _ features: SCIMFeatures) -> [[(Int, SCIMBulkOperation)]] {
         var chunks: [[(Int, SCIMBulkOperation)]] = [], current: [(Int, SCIMBulkOperation)] = [], size = 0
         let budget = features.bulkMaxPayload * 9 / 10
+        // At least `bulkConcurrency` requests per batch, so they overlap.
+        let maxOperations = Swift.min(features.bulkMaxOperations, Swift.max(1, (operations.count + bulkConcurrency - 1) / bulkConcurrency))
         for entry in operations {
             let bytes = (entry.1.data?.encoded().count ?? 0) + 200
-            if !current.isEmpty && (current.count == features.bulkMaxOperations || size + bytes > budget) {
+            if !current.isEmpty && (current.count == maxOperations || size + bytes > budget) {
                 chunks.append(current)
                 current = []
                 size = 0
@@ -372,5 +402,23 @@ struct Export {
             }
         }
         return (resolved.normalized, unresolved, types)
+    }
+}
+
+extension Array {
+    /// Consecutive parts whose summed weight stays within `limit` (a heavier element is a part alone).
+    func split(byWeight limit: Int, weight: (Element) -> Int) -> [ArraySlice<Element>] {
+        var parts: [ArraySlice<Element>] = [], start = startIndex, total = 0
+        for index in indices {
+            let w = weight(self[index])
+            if index > start && total + w > limit {
+                parts.append(self[start..<index])
+                start = index
+                total = 0
+            }
+            total += w
+        }
+        if start < endIndex { parts.append(self[start..<endIndex]) }
+        return parts
     }
 }

@@ -28,11 +28,14 @@ struct Synchronization {
                 }
                 if done { break }
             }
-            // Pass 2: objects whose references point at something that appeared or disappeared.
+            // Pass 2: objects whose references point at something that appeared or disappeared after they
+            // were flowed (in an initial sync, groups flowed after their members need nothing more).
             try store.write { writer in
                 var referrers = Set<Int64>()
-                for key in state.changedDNKeys {
-                    referrers.formUnion(try writer.referrers(connector: connector, dnKey: key))
+                for (key, changedAt) in state.changedDNKeys {
+                    for id in try writer.referrers(connector: connector, dnKey: key) where (state.flowed[id] ?? -1) < changedAt {
+                        referrers.insert(id)
+                    }
                 }
                 for id in referrers.sorted() {
                     guard let object = try writer.csObject(id: id), object.mvID != nil else { continue }
@@ -50,8 +53,26 @@ struct Synchronization {
 
     /// What a sync pass learns that a later pass needs.
     struct PassState {
-        /// DN keys of objects that were added or deleted: references to them must be resolved again.
-        var changedDNKeys = Set<String>()
+        /// DN keys of objects that were added or deleted, with the step at which they changed: references to
+        /// them must be resolved again by objects flowed before that step.
+        var changedDNKeys: [String: Int] = [:]
+        /// The step at which each object was flowed in this run.
+        var flowed: [Int64: Int] = [:]
+        var step = 0
+        /// DN → DN key, computed once per run (the same members appear in many groups).
+        var dnKeys: [String: String] = [:]
+
+        mutating func dnKey(_ dn: String) -> String {
+            if let key = dnKeys[dn] { return key }
+            let key = ConnectorSpace.dnKey(dn, role: .source)
+            dnKeys[dn] = key
+            return key
+        }
+
+        mutating func changed(_ dnKey: String) {
+            step += 1
+            changedDNKeys[dnKey] = step
+        }
         /// Metaverse objects whose attributes changed: their outbound flows must run.
         var touchedMV = Set<Int64>()
         /// Metaverse objects projected by this run: re-resolving their references later is not an update.
@@ -65,10 +86,10 @@ struct Synchronization {
     private func inbound(_ object: CSObject, writer: any StoreWriter, recorder: RunRecorder, state: inout PassState) throws {
         if object.pendingImport == .delete {
             try disconnect(object, removing: true, writer: writer, recorder: recorder, state: &state)
-            state.changedDNKeys.insert(object.dnKey)
+            state.changed(object.dnKey)
             return
         }
-        if object.pendingImport == .add || object.mvID == nil { state.changedDNKeys.insert(object.dnKey) }
+        if object.pendingImport == .add || object.mvID == nil { state.changed(object.dnKey) }
         try flowIntoMetaverse(object, writer: writer, recorder: recorder, state: &state)
     }
 
@@ -77,6 +98,10 @@ struct Synchronization {
     private func flowIntoMetaverse(_ object: CSObject, writer: any StoreWriter, recorder: RunRecorder,
                                    state: inout PassState) throws {
         var object = object
+        if let id = object.id {
+            state.step += 1
+            state.flowed[id] = state.step
+        }
         let applicable = try rulesInScope(for: object, writer: writer, state: &state)
         guard !applicable.isEmpty else {
             // Out of every rule's scope: no longer synchronized (a disconnector, in Entra's words).
@@ -167,7 +192,7 @@ struct Synchronization {
         for contributor in try writer.csObjects(mvID: mvID) where contributor.connector != targetConnector {
             let applicable = try rulesInScope(for: contributor, writer: writer, state: &state)
             let flowed = try RuleSet.flow(applicable, contributor.attributes) { dn in
-                try resolve(dn: dn, connector: contributor.connector, writer: writer)
+                try resolve(dnKey: state.dnKey(dn), connector: contributor.connector, writer: writer)
             }
             for (name, contribution) in flowed where (merged[name]?.precedence ?? Int.max) > contribution.precedence {
                 merged[name] = contribution
@@ -176,9 +201,9 @@ struct Synchronization {
         return merged.mapValues(\.values).normalized
     }
 
-    /// A DN in a reference attribute → the metaverse object of the connector-space object it names.
-    private func resolve(dn: String, connector: String, writer: any StoreWriter) throws -> String? {
-        guard let referenced = try writer.csObject(connector: connector, dnKey: ConnectorSpace.dnKey(dn, role: .source)),
+    /// A DN (by its key) in a reference attribute → the metaverse object of the connector-space object it names.
+    private func resolve(dnKey: String, connector: String, writer: any StoreWriter) throws -> String? {
+        guard let referenced = try writer.link(connector: connector, dnKey: dnKey),
               referenced.pendingImport != .delete, let mvID = referenced.mvID else { return nil }
         return Reference.metaverse(mvID)
     }

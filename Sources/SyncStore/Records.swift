@@ -28,8 +28,10 @@ public struct CSObject: Sendable, Equatable {
     public var dnKey: String
     public var objectType: ObjectType
     /// Source connectors: attributes as imported. Target connector: attributes as last exported.
-    public var attributes: AttributeMap
-    public var digest: String
+    public private(set) var attributes: AttributeMap
+    public private(set) var digest: String
+    /// `attributes` as canonical JSON, computed once (the digest and the stored column both need it).
+    public private(set) var attributesJSON: String
     public var mvID: Int64?
     public var pendingImport: PendingImport?
     /// The import run that last saw the object, so a full import can tell what disappeared.
@@ -38,13 +40,25 @@ public struct CSObject: Sendable, Equatable {
     public init(id: Int64? = nil, connector: String, anchor: String?, dn: String, dnKey: String, objectType: ObjectType,
                 attributes: AttributeMap, mvID: Int64? = nil, pendingImport: PendingImport? = nil, seenRun: Int64? = nil) {
         self.id = id; self.connector = connector; self.anchor = anchor; self.dn = dn; self.dnKey = dnKey
-        self.objectType = objectType; self.attributes = attributes.normalized; self.digest = attributes.digest()
+        self.objectType = objectType; self.attributes = attributes.normalized
+        self.attributesJSON = attributes.canonicalJSON()
+        self.digest = attributes.digest(ofCanonicalJSON: attributesJSON)
+        self.mvID = mvID; self.pendingImport = pendingImport; self.seenRun = seenRun
+    }
+
+    /// An object read back from the store, with the digest stored beside it (not computed again).
+    public init(stored id: Int64, connector: String, anchor: String?, dn: String, dnKey: String, objectType: ObjectType,
+                attributesJSON: String, digest: String, mvID: Int64?, pendingImport: PendingImport?, seenRun: Int64?) throws {
+        self.id = id; self.connector = connector; self.anchor = anchor; self.dn = dn; self.dnKey = dnKey
+        self.objectType = objectType; self.attributes = try AttributeMap.fromJSON(attributesJSON)
+        self.attributesJSON = attributesJSON; self.digest = digest
         self.mvID = mvID; self.pendingImport = pendingImport; self.seenRun = seenRun
     }
 
     public mutating func setAttributes(_ attributes: AttributeMap) {
         self.attributes = attributes.normalized
-        digest = attributes.digest()
+        attributesJSON = attributes.canonicalJSON()
+        digest = attributes.digest(ofCanonicalJSON: attributesJSON)
     }
 }
 

@@ -7,22 +7,21 @@ struct SQLiteSession: StoreWriter {
 
     // MARK: Connector space
 
-    private static let csColumns = "id, connector, anchor, dn, dn_key, object_type, attributes, mv_id, pending_import, seen_run"
+    private static let csColumns = "id, connector, anchor, dn, dn_key, object_type, attributes, digest, mv_id, pending_import, seen_run"
 
+    /// Statements are prepared once per connection (GRDB's cache): the sync runs them many thousand times.
     private func csObjects(where condition: String, _ arguments: StatementArguments) throws -> [CSObject] {
-        try Row.fetchAll(db, sql: "SELECT \(Self.csColumns) FROM cs_objects WHERE \(condition)", arguments: arguments)
-            .map(csObject(from:))
+        let statement = try db.cachedStatement(sql: "SELECT \(Self.csColumns) FROM cs_objects WHERE \(condition)")
+        return try Row.fetchAll(statement, arguments: arguments).map(csObject(from:))
     }
 
     private func csObject(from row: Row) throws -> CSObject {
         let id: Int64 = row["id"]
         guard let type = ObjectType(rawValue: row["object_type"]) else { throw StoreError.corrupt("cs_objects.object_type of \(id)") }
-        var object = CSObject(id: id, connector: row["connector"], anchor: row["anchor"], dn: row["dn"], dnKey: row["dn_key"],
-                              objectType: type, attributes: try AttributeMap.fromJSON(row["attributes"]), mvID: row["mv_id"],
-                              pendingImport: (row["pending_import"] as String?).flatMap(PendingImport.init(rawValue:)),
-                              seenRun: row["seen_run"])
-        object.id = id
-        return object
+        return try CSObject(stored: id, connector: row["connector"], anchor: row["anchor"], dn: row["dn"], dnKey: row["dn_key"],
+                        objectType: type, attributesJSON: row["attributes"], digest: row["digest"],
+                        mvID: row["mv_id"], pendingImport: (row["pending_import"] as String?).flatMap(PendingImport.init(rawValue:)),
+                        seenRun: row["seen_run"])
     }
 
     func csObject(id: Int64) throws -> CSObject? {
@@ -35,6 +34,11 @@ struct SQLiteSession: StoreWriter {
 
     func csObject(connector: String, dnKey: String) throws -> CSObject? {
         try csObjects(where: "connector = ? AND dn_key = ? ORDER BY id LIMIT 1", [connector, dnKey]).first
+    }
+
+    func link(connector: String, dnKey: String) throws -> (mvID: Int64?, pendingImport: PendingImport?)? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT mv_id, pending_import FROM cs_objects WHERE connector = ? AND dn_key = ? ORDER BY id LIMIT 1"),
+                         arguments: [connector, dnKey]).map { ($0["mv_id"], ($0["pending_import"] as String?).flatMap(PendingImport.init(rawValue:))) }
     }
 
     func csObject(connector: String, mvID: Int64) throws -> CSObject? {
@@ -60,28 +64,28 @@ struct SQLiteSession: StoreWriter {
     }
 
     func referrers(connector: String, dnKey: String) throws -> [Int64] {
-        try Int64.fetchAll(db, sql: """
+        try Int64.fetchAll(db.cachedStatement(sql: """
             SELECT DISTINCT r.cs_id FROM cs_references r JOIN cs_objects c ON c.id = r.cs_id
             WHERE r.dn_key = ? AND c.connector = ? ORDER BY r.cs_id
-            """, arguments: [dnKey, connector])
+            """), arguments: [dnKey, connector])
     }
 
     func insert(_ object: CSObject) throws -> Int64 {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO cs_objects (connector, anchor, dn, dn_key, object_type, attributes, digest, mv_id, pending_import, seen_run, updated)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [object.connector, object.anchor, object.dn, object.dnKey, object.objectType.rawValue,
-                             object.attributes.canonicalJSON(), object.digest, object.mvID, object.pendingImport?.rawValue,
+            """).execute(arguments: [object.connector, object.anchor, object.dn, object.dnKey, object.objectType.rawValue,
+                             object.attributesJSON, object.digest, object.mvID, object.pendingImport?.rawValue,
                              object.seenRun, Date()])
         return db.lastInsertedRowID
     }
 
     func update(_ object: CSObject) throws {
         guard let id = object.id else { preconditionFailure("updating a connector-space object that was never inserted") }
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             UPDATE cs_objects SET anchor = ?, dn = ?, dn_key = ?, object_type = ?, attributes = ?, digest = ?, mv_id = ?,
                 pending_import = ?, seen_run = ?, updated = ? WHERE id = ?
-            """, arguments: [object.anchor, object.dn, object.dnKey, object.objectType.rawValue, object.attributes.canonicalJSON(),
+            """).execute(arguments: [object.anchor, object.dn, object.dnKey, object.objectType.rawValue, object.attributesJSON,
                              object.digest, object.mvID, object.pendingImport?.rawValue, object.seenRun, Date(), id])
     }
 
@@ -141,7 +145,7 @@ struct SQLiteSession: StoreWriter {
     // MARK: Metaverse
 
     func mvObject(id: Int64) throws -> MVObject? {
-        try Row.fetchOne(db, sql: "SELECT id, object_type, attributes FROM mv_objects WHERE id = ?", arguments: [id])
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT id, object_type, attributes FROM mv_objects WHERE id = ?"), arguments: [id])
             .map(mvObject(from:))
     }
 
@@ -165,14 +169,14 @@ struct SQLiteSession: StoreWriter {
     }
 
     func insert(_ object: MVObject) throws -> Int64 {
-        try db.execute(sql: "INSERT INTO mv_objects (object_type, attributes, updated) VALUES (?, ?, ?)",
+        try db.cachedStatement(sql: "INSERT INTO mv_objects (object_type, attributes, updated) VALUES (?, ?, ?)").execute(
                        arguments: [object.objectType.rawValue, object.attributes.canonicalJSON(), Date()])
         return db.lastInsertedRowID
     }
 
     func update(_ object: MVObject) throws {
         guard let id = object.id else { preconditionFailure("updating a metaverse object that was never inserted") }
-        try db.execute(sql: "UPDATE mv_objects SET object_type = ?, attributes = ?, updated = ? WHERE id = ?",
+        try db.cachedStatement(sql: "UPDATE mv_objects SET object_type = ?, attributes = ?, updated = ? WHERE id = ?").execute(
                        arguments: [object.objectType.rawValue, object.attributes.canonicalJSON(), Date(), id])
     }
 

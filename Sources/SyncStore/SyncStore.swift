@@ -13,6 +13,8 @@ public protocol StoreReader {
     func csObject(connector: String, anchor: String) throws -> CSObject?
     func csObject(connector: String, dnKey: String) throws -> CSObject?
     func csObject(connector: String, mvID: Int64) throws -> CSObject?
+    /// The metaverse link of the object with this DN, without reading its attributes (reference resolution).
+    func link(connector: String, dnKey: String) throws -> (mvID: Int64?, pendingImport: PendingImport?)?
     /// Objects of a connector in id order, a batch at a time: `after` is the last id of the previous batch.
     func csObjects(connector: String, after: Int64, limit: Int, pendingImportOnly: Bool) throws -> [CSObject]
     func csObjects(mvID: Int64) throws -> [CSObject]

@@ -50,24 +50,27 @@ struct CanailleSetup {
 
     /// The client idsync holds now, read from its vault the way the service does (the test knows the
     /// service password; the secret is never printed by idsync).
-    func currentClient(servicePassword: String? = nil) throws -> (id: String, secret: String) {
-        let vault = KeyManager(storage: try SQLiteStore(path: install.databasePath))
-        let key = try vault.unlock(servicePassword: servicePassword ?? self.servicePassword)
-        guard let id = try vault.secret(connector: "cloud", field: SecretField.clientID, key: key),
-              let secret = try vault.secret(connector: "cloud", field: SecretField.clientSecret, key: key) else {
-            throw TestSetupError("no client in the vault")
+    func currentClient(servicePassword: String? = nil) async throws -> (id: String, secret: String) {
+        let path = install.databasePath, password = servicePassword ?? self.servicePassword
+        return try await offPool {
+            let vault = KeyManager(storage: try SQLiteStore(path: path))
+            let key = try vault.unlock(servicePassword: password)
+            guard let id = try vault.secret(connector: "cloud", field: SecretField.clientID, key: key),
+                  let secret = try vault.secret(connector: "cloud", field: SecretField.clientSecret, key: key) else {
+                throw TestSetupError("no client in the vault")
+            }
+            return (id, secret)
         }
-        return (id, secret)
     }
 
     /// Canaille's users, read with the client idsync holds.
     func cloudUsers() async throws -> [[String: Any]] {
-        let client = try currentClient()
+        let client = try await currentClient()
         return try await canaille.scimResources("Users", clientID: client.id, secret: client.secret)
     }
 
     func cloudGroups() async throws -> [[String: Any]] {
-        let client = try currentClient()
+        let client = try await currentClient()
         return try await canaille.scimResources("Groups", clientID: client.id, secret: client.secret)
     }
 

@@ -60,13 +60,13 @@ struct CloudAccountTests {
         defer { Task { await setup.cleanUp() } }
         try expectSuccess(await setup.reinit())
         try expectSuccess(await setup.idsync(["sync"]))
-        let old = try setup.currentClient()
+        let old = try await setup.currentClient()
         #expect(try await setup.canaille.tokenWorks(clientID: old.id, secret: old.secret))
 
         let rotated = try await setup.reinit()
         #expect(rotated.status == 0, "\(rotated.output)")
         #expect(rotated.stdout.contains("the previous client \(old.id) was retired"), "\(rotated.output)")
-        let new = try setup.currentClient()
+        let new = try await setup.currentClient()
         #expect(new.id != old.id)
         #expect(try await setup.canaille.tokenWorks(clientID: new.id, secret: new.secret))
         #expect(try await !setup.canaille.tokenWorks(clientID: old.id, secret: old.secret), "the previous secret still works")
@@ -84,7 +84,7 @@ struct CloudAccountTests {
         defer { Task { await setup.cleanUp() } }
         try expectSuccess(await setup.reinit())
         try expectSuccess(await setup.idsync(["sync"]))
-        let old = try setup.currentClient()
+        let old = try await setup.currentClient()
 
         try expectSuccess(await setup.idsync(["key", "abandon", "--yes"]))
         let shown = try await setup.idsync(["key", "show"])
@@ -109,7 +109,7 @@ struct CloudAccountTests {
         let withManagement = try await setup.reinit(management: management)
         #expect(withManagement.status == 0, "\(withManagement.output)")
         #expect(withManagement.stdout.contains("the previous client \(previous) was retired"), "\(withManagement.output)")
-        let current = try setup.currentClient()
+        let current = try await setup.currentClient()
         #expect(try await setup.canaille.tokenWorks(clientID: current.id, secret: current.secret))
         try expectSuccess(await setup.idsync(["sync"]))
     }
@@ -123,7 +123,7 @@ struct CloudAccountTests {
         #expect(try await eventually(timeout: .seconds(30)) {
             try await setup.cloudUsers().contains { $0["userName"] as? String == setup.directory.upn(0) }
         }.held)
-        let oldClient = try setup.currentClient()
+        let oldClient = try await setup.currentClient()
 
         let newPassword = SambaDC.randomPassword()
         try await setup.dc.sambaTool(["user", "setpassword", setup.serviceSAM, "--newpassword=\(newPassword)"])
@@ -143,8 +143,8 @@ struct CloudAccountTests {
         try await setup.dc.addUser(in: setup.directory.ou, cn: "After Seed", sam: "seed-\(setup.serviceSAM)",
                                    attributes: ["sn": ["Seed"], "mail": ["seed@example.com"]])
         let arrived = try await eventually(timeout: .seconds(30)) {
-            let users = try await setup.canaille.scimResources("Users", clientID: try setup.currentClient(servicePassword: newPassword).id,
-                                                              secret: try setup.currentClient(servicePassword: newPassword).secret)
+            let client = try await setup.currentClient(servicePassword: newPassword)
+            let users = try await setup.canaille.scimResources("Users", clientID: client.id, secret: client.secret)
             return users.contains { $0["userName"] as? String == "seed-\(setup.serviceSAM)@\(setup.dc.upnSuffix)" }
         }
         #expect(arrived.held, "a user added after the recovery did not reach Canaille")
@@ -204,10 +204,10 @@ struct CloudAccountExtraTests {
         defer { Task { await setup.cleanUp() } }
         let admin = try await setup.canaille.registrationToken()
         let first = try await setup.idsync(["cloud-account", "reinit", "--connector", "cloud", "--verbose"], stdin: admin + "\n")
-        let firstClient = try setup.currentClient()
+        let firstClient = try await setup.currentClient()
         let management = try await setup.canaille.managementToken(clientID: firstClient.id)
         let second = try await setup.reinit(management: management)
-        let client = try setup.currentClient()
+        let client = try await setup.currentClient()
         var outputs = [first.output, second.output]
         for command in [["sync", "--verbose"], ["key", "show"], ["events"], ["connector", "show", "cloud"]] {
             outputs.append(try await setup.idsync(command).output)
