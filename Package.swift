@@ -72,6 +72,7 @@ let package = Package(
         // Fixtures that start real servers (Samba AD DC, scim2-server) on loopback for the tests.
         .target(name: "IDSyncTesting", dependencies: [
             "LDAP", "SCIM", "ProcessSpawn",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -80,11 +81,11 @@ let package = Package(
         .testTarget(name: "SCIMTests", dependencies: [
             "SCIM", "IDSyncTesting", .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "SyncConfigurationTests", dependencies: ["SyncConfiguration"]),
-        .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "SyncStore", "IDSyncTesting"]),
+        .testTarget(name: "SyncConfigurationTests", dependencies: ["SyncConfiguration"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "SyncStore", "LDAP", "IDSyncTesting"]),
         .testTarget(name: "VaultTests", dependencies: ["Vault", "SyncStore"]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "idsync", "IDSyncTesting", "LDAP", "SCIM", "Vault", "SyncStore", "SyncEngine",
+            "idsync", "IDSyncTesting", "LDAP", "SCIM", "Vault", "SyncStore", "SyncEngine", "ProcessSpawn",
         ]),
     ]
 )

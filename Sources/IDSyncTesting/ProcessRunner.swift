@@ -43,6 +43,9 @@ public func runChecked(_ command: [String], environment: [String: String]? = nil
     return result
 }
 
+/// How long a child may run before the harness kills it (10 minutes: longer than any server start or sync here).
+let processTimeout: TimeInterval = 600
+
 private func runProcessBlocking(_ command: [String], environment: [String: String]?, stdin: String?) throws -> ProcessResult {
     let scratch = try TemporaryDirectory(prefix: "proc")
     defer { scratch.remove() }
@@ -55,8 +58,22 @@ private func runProcessBlocking(_ command: [String], environment: [String: Strin
     } catch {
         throw ProcessFailure(command: command, result: ProcessResult(status: -1, stdout: "", stderr: "\(error)"))
     }
-    let status = Spawn.wait(pid)
-    return ProcessResult(status: status,
+    // A child that hangs fails its test with a message instead of holding the whole run until CI gives up.
+    let deadline = Date().addingTimeInterval(processTimeout)
+    var status = Spawn.poll(pid)
+    while status == nil {
+        if Date() > deadline {
+            kill(pid, SIGKILL)
+            _ = Spawn.wait(pid)
+            let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+            throw ProcessFailure(command: command, result: ProcessResult(
+                status: -1, stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+                stderr: stderr + "\n[killed: still running after \(Int(processTimeout)) s]"))
+        }
+        usleep(20_000)
+        status = Spawn.poll(pid)
+    }
+    return ProcessResult(status: status ?? -1,
                          stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
                          stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
 }

@@ -3,13 +3,31 @@ import Foundation
 /// Reads what the SCIM server holds with curl and JSONSerialization — deliberately not idsync's own
 /// SCIM client, so a test does not use the code it checks to check it.
 extension SCIMServer {
+    /// Every resource of a type, page by page: servers cap a page (scim2-server at 1,000), so one GET is not all.
     public func resources(_ type: String) async throws -> [[String: Any]] {
-        let result = try await runChecked(["curl", "-sf", "-H", "Authorization: Bearer \(token)", "\(url)\(type)"])
-        guard let list = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
-              let resources = list["Resources"] as? [[String: Any]] else {
-            throw TestSetupError("unexpected list response from \(url)\(type): \(result.stdout.prefix(200))")
+        var all: [[String: Any]] = []
+        while true {
+            let page = "\(url)\(type)?startIndex=\(all.count + 1)&count=1000"
+            let result = try await runChecked(["curl", "-sf", "-H", "Authorization: Bearer \(token)", page])
+            guard let list = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+                  let total = list["totalResults"] as? Int else {
+                throw TestSetupError("unexpected list response from \(page): \(result.stdout.prefix(200))")
+            }
+            let resources = list["Resources"] as? [[String: Any]] ?? []
+            all += resources
+            if resources.isEmpty || all.count >= total { return all }
         }
-        return resources
+    }
+
+    /// How many resources of a type the server holds (its `totalResults`), without fetching them.
+    public func count(_ type: String) async throws -> Int {
+        let page = "\(url)\(type)?count=1"
+        let result = try await runChecked(["curl", "-sf", "-H", "Authorization: Bearer \(token)", page])
+        guard let list = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+              let total = list["totalResults"] as? Int else {
+            throw TestSetupError("unexpected list response from \(page): \(result.stdout.prefix(200))")
+        }
+        return total
     }
 
     public func users() async throws -> [[String: Any]] { try await resources("Users") }

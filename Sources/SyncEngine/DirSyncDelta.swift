@@ -91,7 +91,7 @@ final class DirSyncDelta: DeltaSource {
             let found = try await connection.search(base: "<GUID=\(guid)>", scope: .base, filter: mapper.filter,
                                                     attributes: mapper.attributes)
             guard let entry = found.entries.first, isInScope(entry.dn) else { return .delete(anchor: guid) }
-            return .upsert(mapper.item(from: entry))
+            return .upsert(mapper.item(from: try await connection.readingRemainingRanges(of: entry)))
         } catch let error as LDAPError where error.isNoSuchObject {
             return .delete(anchor: guid)
         }

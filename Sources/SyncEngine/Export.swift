@@ -2,6 +2,7 @@ import Logging
 import NIOHTTP1
 import SCIM
 import SyncStore
+import Synchronization
 
 /// The export run profile: applies the target connector's pending exports, a batch at a time — through
 /// SCIM Bulk where the server offers it, with bounded concurrency where it does not — and stores each
@@ -25,6 +26,10 @@ struct Export {
     var maxPasses = 10
     /// Bulk requests in flight at once: a second one is prepared by the server while the first is parsed.
     var bulkConcurrency = 2
+    /// Requests in a row that got no answer: a few are one object's bad luck (a dropped connection), this
+    /// many mean the service is down and the run stops.
+    var transportFailureLimit = 5
+    private let streak = FailureStreak()
 
     private enum Phase: CaseIterable { case users, groups, deletes }
 
@@ -54,14 +59,16 @@ struct Export {
             for pass in 1...maxPasses {
                 var progress = false, waiting = false
                 for phase in Phase.allCases {
-                    var deferring = true
+                    var deferring = true, deferredBefore = Int.max
                     while true {
                         let outcome = try await runPhase(phase, context, recorder: recorder, failed: &failed, deferring: deferring)
                         progress = progress || outcome.progress
                         waiting = waiting || outcome.waiting
-                        guard outcome.deferred else { break }
-                        // Nothing moved although creates wait for each other: a reference cycle. Break it.
-                        if !outcome.progress { deferring = false }
+                        guard outcome.deferred > 0 else { break }
+                        // Creates still wait and no fewer than before: they wait for each other (a reference cycle)
+                        // or for objects that failed. Create them now; their references follow in a later pass.
+                        if !outcome.progress || outcome.deferred >= deferredBefore { deferring = false }
+                        deferredBefore = outcome.deferred
                     }
                 }
                 if !waiting || !progress { break }
@@ -77,8 +84,8 @@ struct Export {
 
     /// One walk over the pending exports of a phase, a batch at a time.
     private func runPhase(_ phase: Phase, _ context: Context, recorder: RunRecorder, failed: inout Set<Int64>, deferring: Bool)
-        async throws -> (progress: Bool, waiting: Bool, deferred: Bool) {
-        var after: Int64 = 0, progress = false, waiting = false, deferred = false
+        async throws -> (progress: Bool, waiting: Bool, deferred: Int) {
+        var after: Int64 = 0, progress = false, waiting = false, deferred = 0
         while true {
             let batch = try store.read { reader in
                 try reader.pendingExports(connector: target.name, after: after, limit: batchSize).compactMap { export in
@@ -100,7 +107,7 @@ struct Export {
                 var work: [Work] = []
                 for ((export, object), references) in zip(part, resolved) {
                     let item = try await prepare(export, object, references.desired, before: references.before, context, deferring: deferring)
-                    if case .deferred = item.request { deferred = true } else { work.append(item) }
+                    if case .deferred = item.request { deferred += 1 } else { work.append(item) }
                 }
                 let outcomes = try await execute(work, context)
                 try store.write { writer in
@@ -147,8 +154,8 @@ struct Export {
         case none
         /// A create waiting for the objects it refers to.
         case deferred
-        /// Refused before sending (a userName anchored to another object).
-        case refused(ObjectError)
+        /// Not sent: refused before sending (a userName anchored to another object), or a lookup for it failed.
+        case notSent(ObjectError)
     }
 
     /// `resolved`: the desired state with references as target ids; `before`: what was exported, likewise.
@@ -159,6 +166,11 @@ struct Export {
             return Work(export: export, object: object, written: [:], unresolved: [], types: [:], request: .delete(id: object.anchor))
         }
         let (desired, unresolved, types) = resolved
+        if object.objectType == .user, desired.first("userName") == nil {
+            let error = ObjectError("has no userPrincipalName, which the target needs as userName: not provisioned",
+                                    attribute: "userPrincipalName")
+            return Work(export: export, object: object, written: [:], unresolved: [], types: [:], request: .notSent(error))
+        }
         let written = export.attributes.reduce(into: AttributeMap()) { result, entry in
             result[entry.key] = entry.value.filter { !unresolved.contains($0) }
         }.normalized
@@ -178,21 +190,32 @@ struct Export {
         if let index = context.index {
             found = index.match(externalID: externalID, userName: userName)
         } else {
-            found = try await scimCall { try await target.findExisting(object.objectType, externalId: externalID, userName: userName) }
-                .map { ($0.id, $0.matchedBy, $0.resource.value(forAttribute: "externalId")?.stringValue) }
+            do {
+                found = try await scimCall(perObject: true) { try await target.findExisting(object.objectType, externalId: externalID, userName: userName) }
+                    .map { ($0.id, $0.matchedBy, $0.resource.value(forAttribute: "externalId")?.stringValue) }
+            } catch let error as SCIMError {
+                work.request = .notSent(ObjectError("looking for it in the target: \(error)"))
+                return work
+            }
         }
         guard let found else {
             work.request = .create(SCIMMapping.resource(object.objectType, desired, references: target.references(types)))
             return work
         }
         if found.matchedBy == .userName, let holder = found.holder, !holder.isEmpty, holder != externalID {
-            work.request = .refused(ObjectError("userName \(userName ?? "") is already used in the target by object \(found.id) "
+            work.request = .notSent(ObjectError("userName \(userName ?? "") is already used in the target by object \(found.id) "
                                                 + "anchored to externalId \(holder): not taken over", attribute: "userName"))
             return work
         }
         // Join it, then send only the differences with what it holds.
-        let actual = SCIMMapping.attributes(object.objectType,
-                                            from: try await scimCall { try await target.client.get(SCIMMapping.resourceType(object.objectType), id: found.id) })
+        let resource: JSON
+        do {
+            resource = try await scimCall(perObject: true) { try await target.client.get(SCIMMapping.resourceType(object.objectType), id: found.id) }
+        } catch let error as SCIMError {
+            work.request = .notSent(ObjectError("reading \(found.id) in the target: \(error)"))
+            return work
+        }
+        let actual = SCIMMapping.attributes(object.objectType, from: resource)
         let operations = patchOperations(object.objectType, from: actual, to: desired, types: types)
         work.adoptedID = found.id
         work.request = operations.isEmpty ? .none : .patch(id: found.id, operations, old: actual, new: desired)
@@ -220,32 +243,51 @@ struct Export {
         for (index, item) in work.enumerated() {
             switch item.request {
             case .none: outcomes[index] = .ok(id: item.adoptedID)
-            case .refused(let error): outcomes[index] = .failed(error.message, attribute: error.attribute)
+            case .notSent(let error): outcomes[index] = .failed(error.message, attribute: error.attribute)
             case .delete(nil): outcomes[index] = .ok(id: nil)
             case .patch(_, let operations, _, _) where operations.isEmpty: outcomes[index] = .ok(id: item.adoptedID)
             default: pending.append(index)
             }
         }
+        var individually = pending
         if context.features.bulkSupported && pending.count > 1 {
-            let chunks = bulkChunks(pending.map { ($0, operation(work[$0])) }, context.features)
+            // An operation larger than a whole Bulk request may be (a group of many thousand members) goes alone.
+            let budget = bulkBudget(context.features)
+            let operations = pending.map { ($0, operation(work[$0])) }
+            individually = operations.filter { bulkSize($0.1) > budget }.map(\.0)
+            let chunks = bulkChunks(operations.filter { bulkSize($0.1) <= budget }, context.features)
             let client = target.client
-            try await withThrowingTaskGroup(of: ([(Int, SCIMBulkOperation)], [SCIMBulkResult]).self) { group in
+            try await withThrowingTaskGroup(of: ([(Int, SCIMBulkOperation)], Result<[SCIMBulkResult], SCIMError>).self) { group in
                 var next = chunks.makeIterator()
                 func addNext() {
                     guard let chunk = next.next() else { return }
-                    group.addTask { (chunk, try await scimCall { try await client.bulk(chunk.map(\.1)) }) }
+                    group.addTask {
+                        do {
+                            return (chunk, .success(try await scimCall(perObject: true) { try await client.bulk(chunk.map(\.1)) }))
+                        } catch let error as SCIMError {
+                            return (chunk, .failure(error))
+                        }
+                    }
                 }
                 for _ in 0..<bulkConcurrency { addNext() }
                 while let (chunk, results) = try await group.next() {
-                    for ((index, _), result) in zip(chunk, results) {
-                        outcomes[index] = try await outcome(of: result, for: work[index])
+                    switch results {
+                    case .success(let results):
+                        for ((index, _), result) in zip(chunk, results) {
+                            outcomes[index] = try await outcome(of: result, for: work[index])
+                        }
+                    case .failure(let error):
+                        // No usable answer to the whole request: each of its objects failed this time (a create
+                        // that did happen is found by its externalId on the next run).
+                        for (index, _) in chunk { outcomes[index] = .failed("bulk request: \(error)", attribute: nil) }
                     }
                     addNext()
                 }
             }
-        } else {
+        }
+        if !individually.isEmpty {
             try await withThrowingTaskGroup(of: (Int, Outcome).self) { group in
-                var next = pending.makeIterator()
+                var next = individually.makeIterator()
                 func addNext() {
                     guard let index = next.next() else { return }
                     let item = work[index]
@@ -272,14 +314,20 @@ struct Export {
         }
     }
 
+    /// The bytes a Bulk request may carry, with room for its envelope.
+    private func bulkBudget(_ features: SCIMFeatures) -> Int { features.bulkMaxPayload * 9 / 10 }
+
+    /// The bytes an operation adds to a Bulk request: its data and its method, path and bulkId.
+    private func bulkSize(_ operation: SCIMBulkOperation) -> Int { (operation.data?.encoded().count ?? 0) + 200 }
+
     /// Splits operations into Bulk requests within maxOperations and (with room for the envelope) maxPayloadSize.
     private func bulkChunks(_ operations: [(Int, SCIMBulkOperation)], _ features: SCIMFeatures) -> [[(Int, SCIMBulkOperation)]] {
         var chunks: [[(Int, SCIMBulkOperation)]] = [], current: [(Int, SCIMBulkOperation)] = [], size = 0
-        let budget = features.bulkMaxPayload * 9 / 10
+        let budget = bulkBudget(features)
         // At least `bulkConcurrency` requests per batch, so they overlap.
         let maxOperations = Swift.min(features.bulkMaxOperations, Swift.max(1, (operations.count + bulkConcurrency - 1) / bulkConcurrency))
         for entry in operations {
-            let bytes = (entry.1.data?.encoded().count ?? 0) + 200
+            let bytes = bulkSize(entry.1)
             if !current.isEmpty && (current.count == maxOperations || size + bytes > budget) {
                 chunks.append(current)
                 current = []
@@ -326,15 +374,24 @@ struct Export {
         }
     }
 
-    /// Runs a SCIM call. A service that does not answer or refuses idsync's credential stops the run
-    /// (every other object would fail the same way); other errors belong to the object (`perObject`).
+    /// Runs a SCIM call. A refused credential stops the run, and so does any failure of a call the whole
+    /// run needs (`perObject` false). A call for one object rethrows its SCIMError, for that object to fail —
+    /// unless it is the `transportFailureLimit`th in a row without an answer: then the service is down.
     private func scimCall<T: Sendable>(perObject: Bool = false, _ body: () async throws -> T) async throws -> T {
         do {
-            return try await body()
-        } catch let error as SCIMError where error.kind == .transport || error.isAuthenticationFailure {
+            let result = try await body()
+            streak.reset()
+            return result
+        } catch let error as SCIMError where error.isAuthenticationFailure || !perObject {
             throw ConnectorError(connector: target.name, "\(error)")
-        } catch let error as SCIMError where !perObject {
-            throw ConnectorError(connector: target.name, "\(error)")
+        } catch let error as SCIMError where error.kind == .transport {
+            if streak.increment() >= transportFailureLimit {
+                throw ConnectorError(connector: target.name, "\(transportFailureLimit) requests in a row got no answer; the last: \(error)")
+            }
+            throw error
+        } catch let error as SCIMError {
+            streak.reset()  // an answer, even a refusal: the service is up
+            throw error
         }
     }
 
@@ -421,4 +478,11 @@ extension Array {
         if start < endIndex { parts.append(self[start..<endIndex]) }
         return parts
     }
+}
+
+/// Consecutive requests without an answer, across the concurrent requests of one export.
+private final class FailureStreak: Sendable {
+    private let count = Mutex(0)
+    func increment() -> Int { count.withLock { $0 += 1; return $0 } }
+    func reset() { count.withLock { $0 = 0 } }
 }

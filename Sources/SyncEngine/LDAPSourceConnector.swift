@@ -131,7 +131,9 @@ private final class PagedImport: ImportSource {
                                                  attributes: mapper.attributes, pageSize: config.pageSize).makeAsyncIterator()
             }
             do {
-                if let entry = try await current?.next() { return mapper.item(from: entry) }
+                if let entry = try await current?.next() {
+                    return mapper.item(from: try await connection.readingRemainingRanges(of: entry))
+                }
             } catch let error as LDAPError {
                 throw ConnectorError(connector: connectorName, "import failed: \(error.description)")
             }

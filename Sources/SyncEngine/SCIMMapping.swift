@@ -15,7 +15,7 @@ enum SCIMMapping {
 
     /// The name the object is shown under in the target connector space.
     static func displayName(_ type: ObjectType, _ attributes: AttributeMap) -> String {
-        (type == .user ? attributes.first("userName") : attributes.first("displayName")) ?? attributes.first("externalId") ?? "?"
+        (type == .user ? attributes.first("userName") : nil) ?? attributes.first("displayName") ?? attributes.first("externalId") ?? "?"
     }
 
     // MARK: Flat attributes → SCIM resource

@@ -13,9 +13,14 @@ struct Synchronization {
     let logger: Logger
     var batchSize = 500
 
+    /// A delta sync becomes a full one when the previous sync of the connector did not finish.
     func run(_ connector: String, full: Bool) async -> RunRecord {
-        await RunRecorder.record(store: store, connector: connector, profile: full ? .fullSync : .deltaSync) { recorder in
-            var state = PassState()
+        let unfinished = (try? store.read { try $0.syncUnfinished(connector: connector) }) ?? true
+        let full = full || unfinished
+        return await RunRecorder.record(store: store, connector: connector, profile: full ? .fullSync : .deltaSync) { recorder in
+            if unfinished { recorder.note("the previous sync did not finish: full sync") }
+            try store.write { try $0.setSyncUnfinished(connector: connector, true) }
+            var state = PassState(full: full)
             // Pass 1: every object in question, in id order and batches.
             var after: Int64 = 0
             while true {
@@ -48,11 +53,15 @@ struct Synchronization {
                     for id in chunk { try outbound(id, writer: writer, recorder: recorder) }
                 }
             }
+            try store.write { try $0.setSyncUnfinished(connector: connector, false) }
         }
     }
 
     /// What a sync pass learns that a later pass needs.
     struct PassState {
+        /// A full sync evaluates the outbound flows of every object it sees, not only of those that changed:
+        /// it is what repairs a sync that stopped between its inbound and outbound passes.
+        var full = false
         /// DN keys of objects that were added or deleted, with the step at which they changed: references to
         /// them must be resolved again by objects flowed before that step.
         var changedDNKeys: [String: Int] = [:]
@@ -133,6 +142,8 @@ struct Synchronization {
             mv.objectType = object.objectType
             try writer.update(mv)
             if !state.projected.contains(mvID) { recorder.updated() }
+            state.touchedMV.insert(mvID)
+        } else if state.full {
             state.touchedMV.insert(mvID)
         } else if object.pendingImport != nil || objectChanged, try writer.csObject(connector: targetConnector, mvID: mvID) == nil {
             // Unchanged, but never provisioned (an earlier outbound refused it): evaluate again.
@@ -260,12 +271,9 @@ struct Synchronization {
             return
         }
         let desired = RuleSet.flow(applicable, mv.attributes) { $0 }.mapValues(\.values).normalized
+        // A user without a userName still gets its pending export: the export refuses it with its reason, so it is
+        // listed by `idsync errors` until the source gives it one.
         let name = SCIMMapping.displayName(mv.objectType, desired)
-        if mv.objectType == .user, desired["userName"] == nil {
-            try recorder.error(writer, object: mv.attributes.first("cn") ?? name, attribute: "userPrincipalName",
-                               "has no userPrincipalName, which the target needs as userName: not provisioned")
-            return
-        }
         guard var target = try writer.csObject(connector: targetConnector, mvID: mvID), let targetID = target.id else {
             let target = CSObject(connector: targetConnector, anchor: nil, dn: name, dnKey: ConnectorSpace.dnKey(name, role: .target),
                                   objectType: mv.objectType, attributes: [:], mvID: mvID)

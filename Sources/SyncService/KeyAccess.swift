@@ -15,7 +15,7 @@ public struct KeyAccess: Sendable {
 
     public init(account: ServiceAccount, store: SQLiteStore, events: EventLog, parameters: ScryptParameters = .standard) {
         self.account = account
-        self.keys = KeyManager(storage: store, parameters: parameters)
+        self.keys = KeyManager(storage: store, parameters: parameters, checkpoint: Failpoint.hit)
         self.events = events
     }
 

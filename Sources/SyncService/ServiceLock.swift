@@ -44,9 +44,12 @@ public final class ServiceLock: @unchecked Sendable {
 
 /// Deterministic crash points for the crash-safety tests: with IDSYNC_FAILPOINT=NAME:STEP in the
 /// environment, the process kills itself (SIGKILL, no cleanup) when it reaches that step.
-enum Failpoint {
-    static func hit(_ name: String, step: Int) {
-        guard ProcessInfo.processInfo.environment["IDSYNC_FAILPOINT"] == "\(name):\(step)" else { return }
+public enum Failpoint {
+    static func hit(_ name: String, step: Int) { hit("\(name):\(step)") }
+
+    /// `KeyManager`'s checkpoint.
+    @Sendable public static func hit(_ point: String) {
+        guard ProcessInfo.processInfo.environment["IDSYNC_FAILPOINT"] == point else { return }
         kill(getpid(), SIGKILL)
     }
 }

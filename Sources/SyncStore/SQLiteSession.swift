@@ -134,6 +134,17 @@ struct SQLiteSession: StoreWriter {
             """, arguments: [connector, date, Date()])
     }
 
+    func syncUnfinished(connector: String) throws -> Bool {
+        try Date.fetchOne(db, sql: "SELECT sync_started FROM connector_state WHERE connector = ?", arguments: [connector]) != nil
+    }
+
+    func setSyncUnfinished(connector: String, _ unfinished: Bool) throws {
+        try db.execute(sql: """
+            INSERT INTO connector_state (connector, sync_started, updated) VALUES (?, ?, ?)
+            ON CONFLICT(connector) DO UPDATE SET sync_started = excluded.sync_started, updated = excluded.updated
+            """, arguments: [connector, unfinished ? Date() : nil, Date()])
+    }
+
     func markUnseenAsDeleted(connector: String, run: Int64) throws -> Int {
         try db.execute(sql: """
             UPDATE cs_objects SET pending_import = 'delete', updated = ?

@@ -124,6 +124,9 @@ enum Schema {
         migrator.registerMigration("v4: last full import") { db in
             try db.execute(sql: "ALTER TABLE connector_state ADD COLUMN last_full_import DATETIME")
         }
+        migrator.registerMigration("v5: unfinished sync") { db in
+            try db.execute(sql: "ALTER TABLE connector_state ADD COLUMN sync_started DATETIME")
+        }
         return migrator
     }
 }

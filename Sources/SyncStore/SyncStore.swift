@@ -39,6 +39,8 @@ public protocol StoreReader {
     func watermark(connector: String) throws -> Data?
     /// When the connector's last full import completed.
     func lastFullImport(connector: String) throws -> Date?
+    /// Whether a sync of the connector started and did not finish (it was killed, or it failed).
+    func syncUnfinished(connector: String) throws -> Bool
 }
 
 public protocol StoreWriter: StoreReader {
@@ -54,6 +56,10 @@ public protocol StoreWriter: StoreReader {
     func markDeleted(connector: String, anchor: String) throws -> Bool
     /// Records a completed full import (for the forced full cycle).
     func setLastFullImport(connector: String, _ date: Date) throws
+    /// Records that a sync of the connector started (`true`) or finished (`false`). A sync clears the pending
+    /// imports it has flowed batch by batch, but its outbound pass comes last: one that stopped half-way
+    /// leaves objects that no pending import points at any more, so the next sync must be a full one.
+    func setSyncUnfinished(connector: String, _ unfinished: Bool) throws
     /// Marks every object of `connector` not seen by `run` as a pending delete; returns how many.
     func markUnseenAsDeleted(connector: String, run: Int64) throws -> Int
 

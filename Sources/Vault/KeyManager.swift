@@ -5,10 +5,15 @@ import Foundation
 public struct KeyManager: Sendable {
     public let storage: any VaultStorage
     public let parameters: ScryptParameters
+    /// Called at each named step of a key operation ("rotate:2"): the crash tests kill the process there,
+    /// before, inside and after the storage transaction.
+    let checkpoint: @Sendable (String) -> Void
 
-    public init(storage: any VaultStorage, parameters: ScryptParameters = .standard) {
+    public init(storage: any VaultStorage, parameters: ScryptParameters = .standard,
+                checkpoint: @escaping @Sendable (String) -> Void = { _ in }) {
         self.storage = storage
         self.parameters = parameters
+        self.checkpoint = checkpoint
     }
 
     public func storedKeySet() throws -> StoredKeySet? { try storage.readVault { try $0.keySet() } }
@@ -92,8 +97,10 @@ public struct KeyManager: Sendable {
     public func abandon(servicePassword: String) throws -> [CredentialRecord] {
         let key = ServerKey.generate()
         let wrapper = try key.wrap(.serviceAccount, secret: servicePassword, parameters: parameters)
-        return try storage.writeVault { writer in
+        checkpoint("abandon:1")
+        let lost = try storage.writeVault { writer in
             try writer.setKeySet(key.stored(wrappers: [wrapper]))
+            checkpoint("abandon:2")
             var lost: [CredentialRecord] = []
             for var record in try writer.credentials() {
                 record.sealed = nil
@@ -101,9 +108,12 @@ public struct KeyManager: Sendable {
                 record.updated = Date()
                 try writer.setCredential(record)
                 lost.append(record)
+                checkpoint("abandon:3")
             }
             return lost
         }
+        checkpoint("abandon:4")
+        return lost
     }
 
     // MARK: Export / import (miiskmu /e, /i)
@@ -122,13 +132,16 @@ public struct KeyManager: Sendable {
         let keyFile = try KeyFile.decode(file)
         let key = try ServerKey.unlock(keyFile.keySet, kind: .export, secret: passphrase)
         let wrapper = try key.wrap(.serviceAccount, secret: servicePassword, parameters: parameters)
+        checkpoint("import:1")
         try storage.writeVault { writer in
             if let current = try writer.keySet(), current.id != key.keySetID,
                try writer.credentials().contains(where: { $0.status == .sealed }) {
                 throw VaultError.keySetMismatch(expected: current.id, found: key.keySetID)
             }
             try writer.setKeySet(key.stored(wrappers: [wrapper]))
+            checkpoint("import:2")
         }
+        checkpoint("import:3")
         return key
     }
 
@@ -145,7 +158,8 @@ public struct KeyManager: Sendable {
     public func rotate(servicePassword: String, reencrypt: Bool) throws -> Rotation {
         var key = try unlock(servicePassword: servicePassword)
         let term = key.rotate()
-        return try storage.writeVault { writer in
+        checkpoint("rotate:1")
+        let rotation = try storage.writeVault { writer in
             var moved = 0
             var used = Set<Int>()
             for var record in try writer.credentials() where record.status == .sealed {
@@ -157,14 +171,19 @@ public struct KeyManager: Sendable {
                     try writer.setCredential(record)
                     moved += 1
                     used.insert(term)
+                    checkpoint("rotate:2")
                 } else {
                     used.insert(try CredentialRecordFormat.term(of: sealed))
                 }
             }
             let dropped = key.dropTerms(notIn: used)
+            checkpoint("rotate:3")
             try writer.setKeySet(key.stored(wrappers: [try key.wrap(.serviceAccount, secret: servicePassword, parameters: parameters)]))
+            checkpoint("rotate:4")
             return Rotation(newTerm: term, reencrypted: moved, droppedTerms: dropped)
         }
+        checkpoint("rotate:5")
+        return rotation
     }
 
     // MARK: Service password: change, recover
@@ -178,6 +197,7 @@ public struct KeyManager: Sendable {
             guard var stored = try writer.keySet(), stored.id == key.keySetID else { throw VaultError.noKeySet }
             stored.wrappers.append(wrapper)
             try writer.setKeySet(stored)
+            checkpoint("add-wrapper:1")
         }
     }
 
@@ -190,7 +210,9 @@ public struct KeyManager: Sendable {
                 throw VaultError.keySetMismatch(expected: key.keySetID, found: (try writer.keySet()?.id) ?? "none")
             }
             try writer.setKeySet(key.stored(wrappers: [wrapper]))
+            checkpoint("rewrap:1")
         }
+        checkpoint("rewrap:2")
     }
 
     /// After a reset made elsewhere: the previous password still opens the key; wrap it under the current one.

@@ -82,6 +82,7 @@ struct KeyCommand: ParsableCommand {
             let new = try context.keys.storedKeySet()?.id ?? "?"
             let names = lost.map { "\($0.connector) (\($0.field))" }
             context.events.record(IDSyncEvent.keyAbandoned(old: old, new: new, reenter: names))
+            Failpoint.hit("abandon:5")
             print("abandoned key set \(old ?? "none"); new key set \(new), wrapped under the service account's password")
             if lost.isEmpty {
                 print("no stored secret was lost")
@@ -134,6 +135,7 @@ struct KeyCommand: ParsableCommand {
             do {
                 let key = try context.keys.importKey(data, passphrase: passphrase, servicePassword: password)
                 context.events.record(IDSyncEvent.keyImported(key.keySetID, file: file))
+                Failpoint.hit("import:4")
                 print("key set \(key.keySetID) imported from \(file) and wrapped under the service account's password")
             } catch let error as VaultError {
                 throw CLIError("\(file): \(error); nothing was changed")
@@ -155,6 +157,7 @@ struct KeyCommand: ParsableCommand {
             _ = try context.unlockKey()
             let rotation = try context.keys.rotate(servicePassword: try context.account().readPassword(), reencrypt: reencrypt)
             context.events.record(IDSyncEvent.keyRotated(term: rotation.newTerm, reencrypted: rotation.reencrypted, dropped: rotation.droppedTerms))
+            Failpoint.hit("rotate:6")
             print("new term \(rotation.newTerm); \(rotation.reencrypted) secrets re-encrypted"
                   + (rotation.droppedTerms.isEmpty ? "" : "; dropped terms \(rotation.droppedTerms.map(String.init).joined(separator: ", "))"))
         }

@@ -38,8 +38,8 @@ struct PendingExports: ParsableCommand {
 
 struct Errors: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the objects in error: quarantined exports (refused by the target, or not taken over) with their reasons.",
-        discussion: "They are retried by every export; an object leaves the list once it is written.")
+        abstract: "List the objects in error: quarantined exports (refused by the target or by idsync, or not taken over) with their reasons.",
+        discussion: "They are retried by every export; an object leaves the list once it is written. Objects a directory sent unreadable (no anchor, a value that is not UTF-8) are in the run history: `idsync runs --errors`.")
     @OptionGroup var global: GlobalOptions
 
     func run() throws {

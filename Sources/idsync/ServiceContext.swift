@@ -26,7 +26,7 @@ struct ServiceContext {
 
     func keyAccess() throws -> KeyAccess { KeyAccess(account: try account(), store: store, events: events) }
 
-    var keys: KeyManager { KeyManager(storage: store) }
+    var keys: KeyManager { KeyManager(storage: store, checkpoint: Failpoint.hit) }
 
     /// Refuses while the service runs (the seed: `miiskmu /a` fails while the server service is started).
     func requireServiceStopped(_ what: String) throws {

@@ -91,30 +91,6 @@ struct SeedProcedureTests {
         try await expectLogon(setup, password: setup.servicePassword, succeeds: false)
     }
 
-    @Test("change-password interrupted after each step: the service still starts", arguments: [1, 2, 3, 4])
-    func changePasswordCrash(step: Int) async throws {
-        let setup = try await VaultedInstallation.make()
-        defer { Task { await setup.cleanUp() } }
-        try await setup.configure()
-        let newPassword = SambaDC.randomPassword()
-        var environment = ProcessInfo.processInfo.environment
-        environment["IDSYNC_CONFIG"] = setup.install.configPath
-        environment["IDSYNC_FAILPOINT"] = "change-password:\(step)"
-        let killed = try await runProcess([Repository.idsyncBinary, "service", "change-password", "--new-password-file",
-                                           try setup.secretFile("next", newPassword)], environment: environment)
-        #expect(killed.status == 128 + 9, "the failpoint did not kill the command after step \(step): \(killed.output)")
-
-        let started = try await setup.install.startService()
-        #expect(started.status == 0, "after a crash at step \(step) the service did not start: \(started.output)")
-        let shown = try await setup.idsync(["key", "show"])
-        #expect(!shown.stdout.contains("RE-ENTER"), "\(shown.output)")
-        // Whichever password the directory has now is the one stored.
-        let stored = try String(contentsOfFile: setup.install.directory.file("service.password"), encoding: .utf8)
-            .trimmingCharacters(in: .newlines)
-        try await expectLogon(setup, password: stored, succeeds: true)
-        #expect(stored == (step >= 3 ? newPassword : setup.servicePassword))
-    }
-
     @Test("key recover: a reset elsewhere, then the previous password brings the key back")
     func recoverWithPreviousPassword() async throws {
         let setup = try await VaultedInstallation.make()

@@ -37,3 +37,23 @@ struct LDAPEntryTests {
         #expect(LDAPValue(utf8: "Zoë") == [0x5A, 0x6F, 0xC3, 0xAB])
     }
 }
+
+@Suite("Ranged attribute descriptions (no server)")
+struct AttributeRangeTests {
+    @Test(arguments: [
+        ("member;range=0-1499", "member", 0, 1499 as Int?, "member;range=1500-*" as String?),
+        ("Member;Range=1500-*", "Member", 1500, nil, nil),
+        ("member;binary;range=3000-4499", "member;binary", 3000, 4499, "member;binary;range=4500-*"),
+    ])
+    func parsed(description: String, attribute: String, low: Int, high: Int?, next: String?) throws {
+        let range = try #require(AttributeRange(description: description))
+        #expect(range.attribute == attribute && range.low == low && range.high == high)
+        #expect(range.nextDescription == next)
+    }
+
+    @Test(arguments: ["member", "member;range=", "member;range=5", "member;range=9-3", "member;range=a-*", "member;binary",
+                      ";range=0-1", "member;range=-1-5"])
+    func notARange(description: String) {
+        #expect(AttributeRange(description: description) == nil)
+    }
+}
