@@ -86,6 +86,6 @@ let package = Package(
         .testTarget(name: "VaultTests", dependencies: ["Vault", "SyncStore"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "idsync", "IDSyncTesting", "LDAP", "SCIM", "Vault", "SyncStore", "SyncEngine", "ProcessSpawn",
-        ]),
+        ], resources: [.copy("Fixtures")]),
     ]
 )

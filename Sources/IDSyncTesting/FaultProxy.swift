@@ -26,7 +26,23 @@ public final class FaultProxy: Sendable {
                                          .dropAfter: 0.03, .latency: 0.03, .malformed: 0.03])
     }
 
+    /// A fixed answer to the requests whose body contains `marker` (one object's userName, say): a SCIM
+    /// error body, an HTML error page, a 2xx that is not JSON. With `forward`, the request reaches the
+    /// server first, so the write happens and only its answer is bad.
+    public struct CannedResponse: Sendable {
+        public var marker: String
+        public var status: Int
+        public var contentType: String?
+        public var body: String
+        public var forward: Bool
+        public init(marker: String, status: Int, contentType: String?, body: String, forward: Bool) {
+            self.marker = marker; self.status = status; self.contentType = contentType; self.body = body; self.forward = forward
+        }
+    }
+
     private final class State: Sendable {
+        let canned = Mutex<[CannedResponse]>([])
+        let cannedAnswers = Mutex(0)
         let random: Mutex<UInt64>
         let counts = Mutex<[Fault: Int]>([:])
         let forwarded = Mutex(0)
@@ -70,6 +86,11 @@ public final class FaultProxy: Sendable {
     /// Stops injecting (to check the final state through the proxy, say).
     public func disable() { state.enabled.withLock { $0 = false } }
 
+    /// Answers the requests these responses match with them, while the proxy is enabled.
+    public func answer(_ responses: [CannedResponse]) { state.canned.withLock { $0 = responses } }
+    /// How many requests got a canned answer.
+    public var cannedAnswers: Int { state.cannedAnswers.withLock { $0 } }
+
     public func stop() async throws { try await channel.close() }
 
     private final class ProxyHandler: ChannelInboundHandler, @unchecked Sendable {
@@ -89,12 +110,14 @@ public final class FaultProxy: Sendable {
             case .body(var chunk): body.writeBuffer(&chunk)
             case .end:
                 guard let head else { return }
-                let fault = choose()
+                let canned = cannedResponse(for: body)
+                let fault = canned == nil ? choose() : nil
                 let request = (head, body)
                 let loop = context.eventLoop
                 let boxed = NIOLoopBound(context, eventLoop: loop)
                 Task {
-                    let reply = await self.handle(request.0, request.1, fault: fault)
+                    let reply = if let canned { await self.answer(request.0, request.1, with: canned) }
+                                else { await self.handle(request.0, request.1, fault: fault) }
                     loop.execute { self.write(reply, to: boxed.value, version: request.0.version) }
                 }
             }
@@ -113,6 +136,34 @@ public final class FaultProxy: Sendable {
 
         private enum Reply { case response(status: Int, headers: [(String, String)], body: ByteBuffer), drop }
 
+        private func cannedResponse(for body: ByteBuffer) -> CannedResponse? {
+            guard state.enabled.withLock({ $0 }) else { return nil }
+            let text = String(buffer: body)
+            return state.canned.withLock { $0.first { text.contains($0.marker) } }
+        }
+
+        private func answer(_ head: HTTPRequestHead, _ body: ByteBuffer, with canned: CannedResponse) async -> Reply {
+            state.cannedAnswers.withLock { $0 += 1 }
+            if canned.forward, case .drop = await forward(head, body) { return .drop }
+            return .response(status: canned.status, headers: canned.contentType.map { [("Content-Type", $0)] } ?? [],
+                             body: ByteBuffer(string: canned.body))
+        }
+
+        private func forward(_ head: HTTPRequestHead, _ body: ByteBuffer) async -> Reply {
+            var request = HTTPClientRequest(url: upstream + head.uri)
+            request.method = head.method
+            for (name, value) in head.headers where !["host", "content-length", "connection"].contains(name.lowercased()) {
+                request.headers.add(name: name, value: value)
+            }
+            if body.readableBytes > 0 { request.body = .bytes(body) }
+            guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(120)),
+                  let bytes = try? await response.body.collect(upTo: 64 << 20) else { return .drop }
+            state.forwarded.withLock { $0 += 1 }
+            let headers = response.headers.filter { !["content-length", "connection", "transfer-encoding"].contains($0.name.lowercased()) }
+                .map { ($0.name, $0.value) }
+            return .response(status: Int(response.status.code), headers: headers, body: bytes)
+        }
+
         private func handle(_ head: HTTPRequestHead, _ body: ByteBuffer, fault: Fault?) async -> Reply {
             func error(_ status: Int, retryAfter: String?) -> Reply {
                 var headers = [("Content-Type", "application/scim+json")]
@@ -128,23 +179,14 @@ public final class FaultProxy: Sendable {
             default: break
             }
             if fault == .latency { try? await Task.sleep(for: plan.latency) }
-            var request = HTTPClientRequest(url: upstream + head.uri)
-            request.method = head.method
-            for (name, value) in head.headers where !["host", "content-length", "connection"].contains(name.lowercased()) {
-                request.headers.add(name: name, value: value)
-            }
-            if body.readableBytes > 0 { request.body = .bytes(body) }
-            guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(120)),
-                  let bytes = try? await response.body.collect(upTo: 64 << 20) else { return .drop }
-            state.forwarded.withLock { $0 += 1 }
+            let reply = await forward(head, body)
+            guard case .response(let status, _, _) = reply else { return reply }
             if fault == .dropAfter { return .drop }
             if fault == .malformed {
-                return .response(status: Int(response.status.code), headers: [("Content-Type", "application/scim+json")],
+                return .response(status: status, headers: [("Content-Type", "application/scim+json")],
                                  body: ByteBuffer(string: "{\"schemas\": [\"urn:ietf:params:scim:api:messages:2.0:Li"))
             }
-            let headers = response.headers.filter { !["content-length", "connection", "transfer-encoding"].contains($0.name.lowercased()) }
-                .map { ($0.name, $0.value) }
-            return .response(status: Int(response.status.code), headers: headers, body: bytes)
+            return reply
         }
 
         private func write(_ reply: Reply, to context: ChannelHandlerContext, version: HTTPVersion) {

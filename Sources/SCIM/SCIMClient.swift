@@ -256,11 +256,12 @@ public final class SCIMClient: Sendable {
     private func scimError(status: Int, method: HTTPMethod, path: String, body: ByteBuffer) -> SCIMError {
         let data = Data(body.readableBytesView)
         if let json = try? JSON.decode(data) {
-            return SCIMError(kind: .status(status), method: method.rawValue, path: path,
-                             scimType: json.value(forAttribute: "scimType")?.stringValue,
-                             detail: json.value(forAttribute: "detail")?.stringValue)
+            let scimType = json.value(forAttribute: "scimType")?.stringValue, detail = json.value(forAttribute: "detail")?.stringValue
+            if scimType != nil || detail != nil {
+                return SCIMError(kind: .status(status), method: method.rawValue, path: path, scimType: scimType, detail: detail)
+            }
         }
-        // Not a SCIM error body (an HTML error page, say): report its start, on one line.
+        // Not a SCIM error body (an HTML error page, another API's JSON): report its start, on one line.
         let text = String(decoding: data.prefix(200), as: UTF8.self)
             .split(whereSeparator: \.isNewline).joined(separator: " ").trimmingCharacters(in: .whitespaces)
         return SCIMError(kind: .status(status), method: method.rawValue, path: path, scimType: nil,

@@ -13,8 +13,25 @@ public struct SCIMError: Error, Sendable, CustomStringConvertible {
     public let path: String
     /// RFC 7644 `scimType` (uniqueness, invalidFilter, mutability, ...).
     public let scimType: String?
-    /// The server's `detail`, or the start of a non-SCIM body (some servers answer with an HTML page).
+    /// The server's `detail`, or the start of a non-SCIM body (some servers answer with an HTML page), on one
+    /// line and at most `detailLimit` characters: it ends up in run history and `idsync errors`.
     public let detail: String?
+    public static let detailLimit = 400
+
+    public init(kind: Kind, method: String, path: String, scimType: String?, detail: String?) {
+        self.kind = kind
+        self.method = method
+        self.path = path
+        self.scimType = scimType
+        self.detail = detail.map(Self.shortened)
+    }
+
+    static func shortened(_ text: String) -> String {
+        let line = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: " ")
+        guard line.count > detailLimit else { return line }
+        return line.prefix(detailLimit) + "… (\(line.count - detailLimit) more characters)"
+    }
 
     public var status: Int? { if case .status(let code) = kind { return code }; return nil }
     public var isNotFound: Bool { status == 404 }
