@@ -7,6 +7,7 @@ public struct ProcessResult: Sendable {
     public let stdout: String
     public let stderr: String
     public var succeeded: Bool { status == 0 }
+    public init(status: Int32, stdout: String, stderr: String) { self.status = status; self.stdout = stdout; self.stderr = stderr }
     /// Both streams, for assertions and failure messages.
     public var output: String { stdout + stderr }
 }

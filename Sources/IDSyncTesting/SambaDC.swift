@@ -53,8 +53,13 @@ public final class SambaDC: Sendable {
     }
 
     public func stop() async throws {
-        try await runChecked([Repository.script("samba-dc"), "stop", "--dir", directory])
+        try await Self.stop(in: directory)
         ServerRegistry.stopped(pid: pid)
+    }
+
+    /// Stops the DC that runs from `directory`, if one does.
+    public static func stop(in directory: String) async throws {
+        try await runChecked([Repository.script("samba-dc"), "stop", "--dir", directory])
     }
 
     /// Runs `samba-tool ARGS -H <sam.ldb>` on the DC's database, e.g. `["user", "setpassword", "bob", ...]`.
