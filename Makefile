@@ -2,7 +2,7 @@
 
 SWIFT ?= swift
 
-.PHONY: all build deps test demo bench clean
+.PHONY: all build deps test demo bench fuzz clean
 
 all: build
 
@@ -26,6 +26,13 @@ demo: build
 # for the big one). Prints the figures beside the targets.
 bench: deps
 	scripts/bench
+
+# The property-based fuzzing of the configuration parser, DN and filter handling and the SCIM response
+# decoder, with many more cases than the test run's 200 (FUZZ_COUNT, default 20000).
+FUZZ_COUNT ?= 20000
+fuzz:
+	$(SWIFT) build --build-tests
+	IDSYNC_FUZZ_COUNT=$(FUZZ_COUNT) $(SWIFT) test --skip-build --filter FuzzTests
 
 clean:
 	rm -rf .build .demo .bench

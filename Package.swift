@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // The only C interop: OpenLDAP's libldap (Debian's libldap-dev).
@@ -83,6 +84,10 @@ let package = Package(
         ]),
         .testTarget(name: "SyncConfigurationTests", dependencies: ["SyncConfiguration"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "SyncStore", "LDAP", "IDSyncTesting"]),
+        .testTarget(name: "FuzzTests", dependencies: [
+            "SyncConfiguration", "LDAP", "SCIM", "SyncEngine", "IDSyncTesting", .product(name: "Logging", package: "swift-log"),
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
         .testTarget(name: "VaultTests", dependencies: ["Vault", "SyncStore"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "idsync", "IDSyncTesting", "LDAP", "SCIM", "Vault", "SyncStore", "SyncEngine", "ProcessSpawn",
