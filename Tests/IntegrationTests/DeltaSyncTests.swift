@@ -162,10 +162,11 @@ struct DeltaSyncTests {
     func forcedFullCycle() async throws {
         let setup = try await SyncSetup.make(users: 1)
         defer { Task { await setup.stop() } }
-        try setup.install.writeConfig(try setup.install.config() + "\nsync:\n  full_cycle_interval: 2s\n")
+        // Long enough that a loaded CI machine finishes the first cycle and starts the second well within it.
+        try setup.install.writeConfig(try setup.install.config() + "\nsync:\n  full_cycle_interval: 20s\n")
         #expect(profiles(try await setup.install.idsync(["sync"])).first == "full-import")
         #expect(profiles(try await setup.install.idsync(["sync"])).first == "delta-import")
-        try await Task.sleep(for: .seconds(3))
+        try await Task.sleep(for: .seconds(21))
         #expect(profiles(try await setup.install.idsync(["sync"])) == ["full-import", "full-sync", "export"])
     }
 }

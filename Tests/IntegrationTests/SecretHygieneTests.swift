@@ -65,7 +65,8 @@ struct VaultSecretHygieneTests {
         let started = try await setup.install.startService()
         outputs.append(started.output)
         _ = try await eventually(timeout: .seconds(20)) { try await setup.targetHasUser(setup.directory.upn(0)) }
-        try await run(["service", "change-password", "--new-password-file", try setup.secretFile("new", newServicePassword), "--verbose"])
+        let newPasswordFile = try setup.secretFile("new", newServicePassword)
+        try await run(["service", "change-password", "--new-password-file", newPasswordFile, "--verbose"])
         try await run(["service", "status"])
         outputs.append(try await setup.install.stopService().output)
         let keyFile = setup.install.directory.file("key.export")
@@ -76,9 +77,18 @@ struct VaultSecretHygieneTests {
         try await run(["key", "show"])
         try await run(["connector", "show", "contoso.test"])
         try await run(["connector", "show", "cloud"])
+        // The seed's recovery: the account given again, the key abandoned, both connector secrets re-entered.
+        try await run(["service", "set-account", "--account", setup.serviceUPN, "--password-file", newPasswordFile])
+        try await run(["key", "abandon", "--yes"])
+        try await run(["connector", "set-password", "contoso.test"], stdin: setup.directory.bindPassword + "\n")
+        try await run(["connector", "set-password", "cloud"], stdin: setup.scim.token + "\n")
+        try await run(["sync", "--verbose"])
         try await run(["events", "--last", "500"])
         try await run(["runs", "--errors"])
-        try await run(["sync", "--verbose"])
+        try await run(["errors"])
+        try await run(["pending-exports"])
+        try await run(["cs", "show", "contoso.test", "--dn", setup.directory.users[0]])
+        try await run(["mv", "search", "userPrincipalName=\(setup.directory.upn(0))"])
 
         // Files the test itself wrote hold secrets by design; so does service.password, the one plaintext
         // copy idsync keeps (the service reads it to log on), which must be 0600.
