@@ -5,9 +5,9 @@ import Testing
 
 /// What Active Directory can hold that a naive sync gets wrong: groups larger than one LDAP response (AD's
 /// ranged retrieval), names full of DN special characters, users without a userPrincipalName, values that
-/// are not UTF-8, groups nested in circles. Each odd object is either synced correctly or named in
+/// are not UTF-8, groups nested in circles or in themselves, 1 MiB values. Each odd object is either synced correctly or named in
 /// `idsync errors` with its attribute, the run goes on, and once fixed in AD it arrives.
-@Suite("Bad input from Active Directory (Samba AD DC)")
+@Suite("Bad input from the directory (Samba AD DC, OpenLDAP)")
 struct DirectoryBadInputTests {
     @Test("a 10,000-member group arrives whole through AD's ranged retrieval, and a delta keeps it whole")
     func tenThousandMembers() async throws {
@@ -90,6 +90,38 @@ struct DirectoryBadInputTests {
         #expect(now.contains { $0.string("userName") == "noupn-\(suffix)@\(dc.upnSuffix)" })
         #expect(try scim.writes(since: mark).map(\.method) == ["POST"], "only the fixed user is written")
         #expect(try await install.idsync(["errors"]).stdout.contains("No UPN") == false)
+    }
+
+    @Test("OpenLDAP: a 1 MiB value, a group inside itself, a user without mail: each synced as it should be")
+    func oddOpenLDAPEntries() async throws {
+        let megabyte = String(repeating: "0123456789abcdef", count: 65_536)
+        let directory = try await BulkDirectory.make(users: 5, groups: 0, membersPerGroup: 0) { base in
+            "dn: uid=big,ou=people,\(base)\nobjectClass: inetOrgPerson\nuid: big\ncn: Big\nsn: Big\nmail: big@example.com\n"
+                + "description: x\ntitle: \(megabyte)\n\n"
+                + "dn: uid=nomail,ou=people,\(base)\nobjectClass: inetOrgPerson\nuid: nomail\ncn: No Mail\nsn: Mail\n\n"
+                + "dn: cn=self,ou=groups,\(base)\nobjectClass: groupOfNames\ncn: self\nmember: cn=self,ou=groups,\(base)\n"
+                + "member: uid=u0,ou=people,\(base)\n\n"
+        }
+        defer { Task { await directory.stop() } }
+        let install = try directory.installation()
+
+        let first = try await install.idsync(["sync"])
+        #expect(first.status == 0, "\(first.output)")
+        let users = try await directory.scim.users()
+        #expect(users.contains { $0.string("userName") == "nomail" }, "without mail, the default rules take uid")
+        let big = try #require(users.first { $0.string("userName") == "big@example.com" })
+        #expect(big.string("title")?.count == megabyte.count, "the 1 MiB title arrives whole")
+        for index in 0..<5 { #expect(users.contains { $0.string("userName") == "u\(index)@example.com" }) }
+        let group = try #require(try await directory.scim.groups().first { $0.string("displayName") == "self" })
+        let u0 = try #require(users.first { $0.string("userName") == "u0@example.com" }?.string("id"))
+        #expect(memberIDs(group).contains(u0))
+        print("OpenLDAP odd entries: group 'self' holds \(memberIDs(group).count) members (itself: \(memberIDs(group).contains(group.string("id") ?? "")))")
+
+        // Nothing left to do on the next cycle.
+        let mark = try directory.scim.requests().count
+        let second = try await install.idsync(["sync"])
+        #expect(second.status == 0, "\(second.output)")
+        #expect(try directory.scim.writes(since: mark) == [])
     }
 
     func memberIDs(_ group: [String: Any]) -> Set<String> {

@@ -10,7 +10,9 @@ struct BulkDirectory {
     let users: Int
     let groups: Int
 
-    static func make(users: Int, groups: Int, membersPerGroup: Int) async throws -> BulkDirectory {
+    /// `extra` adds LDIF entries of the test's own, given the base DN.
+    static func make(users: Int, groups: Int, membersPerGroup: Int,
+                     extra: (String) -> String = { _ in "" }) async throws -> BulkDirectory {
         let ldap = try await OpenLDAPServer.start(sessionLog: 100_000)
         var ldif = ""
         for i in 0..<users {
@@ -22,6 +24,7 @@ struct BulkDirectory {
             for m in 0..<membersPerGroup { ldif += "member: uid=u\((g * 37 + m * 101) % users),ou=people,\(ldap.baseDN)\n" }
             ldif += "\n"
         }
+        ldif += extra(ldap.baseDN)
         let file = try TemporaryDirectory(prefix: "ldif")
         try await ldap.loadOffline(ldifFile: try file.write("bulk.ldif", ldif))
         file.remove()
