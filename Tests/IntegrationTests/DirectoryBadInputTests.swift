@@ -3,10 +3,10 @@ import IDSyncTesting
 import LDAP
 import Testing
 
-/// What Active Directory can hold that a naive sync gets wrong: groups larger than one LDAP response (AD's
+/// What a directory can hold that a naive sync gets wrong: groups larger than one LDAP response (AD's
 /// ranged retrieval), names full of DN special characters, users without a userPrincipalName, values that
-/// are not UTF-8, groups nested in circles or in themselves, 1 MiB values. Each odd object is either synced correctly or named in
-/// `idsync errors` with its attribute, the run goes on, and once fixed in AD it arrives.
+/// are not UTF-8, groups nested in circles or in themselves, 1 MiB values. Each odd object is either synced
+/// correctly or named in `idsync errors` with its attribute, the run goes on, and once fixed it arrives.
 @Suite("Bad input from the directory (Samba AD DC, OpenLDAP)")
 struct DirectoryBadInputTests {
     @Test("a 10,000-member group arrives whole through AD's ranged retrieval, and a delta keeps it whole")
