@@ -11,7 +11,7 @@ struct RunStop: Error {
 public typealias EventSink = @Sendable (EventRecord) -> Void
 
 /// Keeps one run's history row: created when the run starts, counts and errors as it goes, the final
-/// status when it ends. A run whose process died half-way stays visible as in-progress.
+/// status when it ends. A run whose process died half-way is ended as failed by the next cycle.
 final class RunRecorder {
     private let store: any SyncStore
     private(set) var run: RunRecord

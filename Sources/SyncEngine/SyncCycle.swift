@@ -138,28 +138,45 @@ public struct SyncCycle {
 
     /// Runs the cycle; returns every run's record. A failed import stops that source's sync, and any
     /// failed import or sync stops the export (exporting from a partial picture could delete objects).
+    /// The caller holds the cycle lock.
     public func run(_ connectors: ConnectorSet, options: Options) async -> [RunRecord] {
+        endInterruptedRuns()
         var runs: [RunRecord] = []
         var sourcesOK = true
         for source in connectors.sources {
             let full = options.full || fullCycleDue(source.name)
-            let imported = await run(full ? .fullImport : .deltaImport, on: source.name, connectors)
+            let imported = await runProfile(full ? .fullImport : .deltaImport, on: source.name, connectors)
             runs.append(imported)
             guard imported.status != .failed else { sourcesOK = false; continue }
-            let synced = await run(full ? .fullSync : .deltaSync, on: source.name, connectors)
+            let synced = await runProfile(full ? .fullSync : .deltaSync, on: source.name, connectors)
             runs.append(synced)
             if synced.status == .failed { sourcesOK = false }
         }
         if sourcesOK && options.export {
-            runs.append(await run(.export, on: connectors.target.name, connectors, allowDeletes: options.allowDeletes))
+            runs.append(await runProfile(.export, on: connectors.target.name, connectors, allowDeletes: options.allowDeletes))
         }
         purgeHistory()
         return runs
     }
 
     /// One run profile on one connector (`idsync run CONNECTOR PROFILE`): imports and syncs apply to
-    /// directories, export to the target.
+    /// directories, export to the target. The caller holds the cycle lock.
     public func run(_ profile: RunProfile, on connector: String, _ connectors: ConnectorSet, allowDeletes: Int? = nil) async -> RunRecord {
+        endInterruptedRuns()
+        return await runProfile(profile, on: connector, connectors, allowDeletes: allowDeletes)
+    }
+
+    /// Runs left in progress by a process that died are ended as failed, so the history says what happened.
+    private func endInterruptedRuns() {
+        do {
+            let ended = try store.write { try $0.markInterruptedRuns() }
+            if ended > 0 { logger.warning("runs of an interrupted process marked failed", metadata: ["runs": "\(ended)"]) }
+        } catch {
+            logger.warning("interrupted runs could not be marked", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func runProfile(_ profile: RunProfile, on connector: String, _ connectors: ConnectorSet, allowDeletes: Int? = nil) async -> RunRecord {
         let source = connectors.sources.first { $0.name == connector }
         switch (profile, source) {
         case (.fullImport, let source?):

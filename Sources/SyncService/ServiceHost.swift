@@ -93,6 +93,12 @@ public struct ServiceHost {
     }
 
     private func runCycle(secrets: ConnectorSecrets, rules: RuleSet) async {
+        // A cycle started from the command line is running: this one waits for the next tick.
+        guard let cycleLock = try? CycleLock.acquire(config) else {
+            logger.info("a sync cycle started outside the service is running; skipping this one")
+            return
+        }
+        defer { withExtendedLifetime(cycleLock) {} }
         do {
             let connectors = try await ConnectorSet.open(config, secrets: secrets, logger: logger)
             let cycle = SyncCycle(store: store, rules: rules, settings: config.sync, logger: logger, events: { [events] in events.record($0) })

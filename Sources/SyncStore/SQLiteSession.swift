@@ -134,6 +134,15 @@ struct SQLiteSession: StoreWriter {
             """, arguments: [connector, date, Date()])
     }
 
+    func markInterruptedRuns() throws -> Int {
+        try db.execute(sql: """
+            UPDATE runs SET status = 'failed', ended = COALESCE(ended, ?),
+                message = 'interrupted: the process ended before the run finished'
+            WHERE status = 'in-progress'
+            """, arguments: [Date()])
+        return db.changesCount
+    }
+
     func syncUnfinished(connector: String) throws -> Bool {
         try Date.fetchOne(db, sql: "SELECT sync_started FROM connector_state WHERE connector = ?", arguments: [connector]) != nil
     }

@@ -74,6 +74,9 @@ public protocol StoreWriter: StoreReader {
     func update(_ run: RunRecord) throws
     func add(_ error: RunError) throws
     func setWatermark(connector: String, _ watermark: Data?) throws
+    /// Ends the runs still in progress as failed: their process died (only called under the cycle lock, when
+    /// no run can be in progress). Returns how many.
+    func markInterruptedRuns() throws -> Int
     /// Deletes the runs (and their errors) that started before `date`; returns how many.
     func purgeRuns(before date: Date) throws -> Int
 }

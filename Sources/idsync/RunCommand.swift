@@ -20,6 +20,8 @@ struct Run: AsyncParsableCommand {
         let config = try global.loadConfig(logLevel: .info)
         guard config.connector(named: connector) != nil else { throw CLIError("no connector named \"\(connector)\" in \(config.file)") }
         let rules = try loadRules(config)
+        guard let cycleLock = try CycleLock.acquire(config) else { throw CLIError(CycleLock.busy(config)) }
+        defer { withExtendedLifetime(cycleLock) {} }
         let connectors: ConnectorSet
         do {
             connectors = try await ConnectorSet.open(config, secrets: LazyVaultSecrets(config: config, logger: cliLogger).secrets,

@@ -32,6 +32,8 @@ struct Sync: AsyncParsableCommand {
     func run() async throws {
         let config = try global.loadConfig(logLevel: .info)
         let rules = try loadRules(config)
+        guard let cycleLock = try CycleLock.acquire(config) else { throw CLIError(CycleLock.busy(config)) }
+        defer { withExtendedLifetime(cycleLock) {} }
         let connectors: ConnectorSet
         do {
             connectors = try await ConnectorSet.open(config, secrets: LazyVaultSecrets(config: config, logger: cliLogger).secrets,
