@@ -10,7 +10,7 @@ import Synchronization
 /// deletes go last. A new object that refers to another one not created yet waits for it, so it is created
 /// complete in one request; where references form a cycle, it is created without them and a later pass
 /// adds them once they exist.
-struct Export: Sendable {
+struct Export {
     let store: any SyncStore
     let target: SCIMTargetConnector
     let logger: Logger
@@ -82,65 +82,44 @@ struct Export: Sendable {
         var index: TargetIndex?
     }
 
-    /// One walk over the pending exports of a phase, a batch at a time. Batches overlap: the next one is read
-    /// and prepared while the previous one's requests are with the server, and the previous one is recorded
-    /// once the next is on its way, so the server does not wait for idsync's database between batches.
+    /// One walk over the pending exports of a phase, a batch at a time.
     private func runPhase(_ phase: Phase, _ context: Context, recorder: RunRecorder, failed: inout Set<Int64>, deferring: Bool)
         async throws -> (progress: Bool, waiting: Bool, deferred: Int) {
         var after: Int64 = 0, progress = false, waiting = false, deferred = 0
-        var inFlight: (work: [Work], outcomes: Task<[Outcome], any Error>)?
-        func record(_ work: [Work], _ outcomes: [Outcome]) throws {
-            try store.write { writer in
-                for (item, outcome) in zip(work, outcomes) {
-                    switch try self.record(item, outcome, writer: writer, recorder: recorder) {
-                    case .done: progress = true
-                    case .waitingForReferences: progress = true; waiting = true
-                    case .failed: failed.insert(item.export.csID)
-                    }
+        while true {
+            let batch = try store.read { reader in
+                try reader.pendingExports(connector: target.name, after: after, limit: batchSize).compactMap { export in
+                    try reader.csObject(id: export.csID).map { (export, $0) }
                 }
             }
-        }
-        /// Sends `work` (nil: none left) once the batch before it has its answers, then records that batch.
-        func send(_ work: [Work]?) async throws {
-            let previous = inFlight
-            let answered = try await previous?.outcomes.value
-            inFlight = work.map { work in (work, Task { [self] in try await self.execute(work, context) }) }
-            if let previous, let answered { try record(previous.work, answered) }
-        }
-        do {
-            while true {
-                let batch = try store.read { reader in
-                    try reader.pendingExports(connector: target.name, after: after, limit: batchSize).compactMap { export in
-                        try reader.csObject(id: export.csID).map { (export, $0) }
+            guard let last = batch.last?.0.csID else { return (progress, waiting, deferred) }
+            after = last
+            let mine = batch.filter { belongs($0.0, $0.1, to: phase) && !failed.contains($0.0.csID) }
+            for part in mine.split(byWeight: batchValues, weight: { $0.0.attributes.values.reduce(0) { $0 + $1.count } }) {
+                // The references of the whole part, resolved in one read.
+                let resolved = try store.read { reader in
+                    try part.map { export, object in
+                        let references = SCIMMapping.referenceAttributes(object.objectType)
+                        return (desired: try resolve(export.attributes, references, reader),
+                                before: object.anchor == nil ? nil : try resolve(object.attributes, references, reader).0)
                     }
                 }
-                guard let last = batch.last?.0.csID else {
-                    try await send(nil)
-                    return (progress, waiting, deferred)
+                var work: [Work] = []
+                for ((export, object), references) in zip(part, resolved) {
+                    let item = try await prepare(export, object, references.desired, before: references.before, context, deferring: deferring)
+                    if case .deferred = item.request { deferred += 1 } else { work.append(item) }
                 }
-                after = last
-                let mine = batch.filter { belongs($0.0, $0.1, to: phase) && !failed.contains($0.0.csID) }
-                for part in mine.split(byWeight: batchValues, weight: { $0.0.attributes.values.reduce(0) { $0 + $1.count } }) {
-                    // The references of the whole part, resolved in one read.
-                    let resolved = try store.read { reader in
-                        try part.map { export, object in
-                            let references = SCIMMapping.referenceAttributes(object.objectType)
-                            return (desired: try resolve(export.attributes, references, reader),
-                                    before: object.anchor == nil ? nil : try resolve(object.attributes, references, reader).0)
+                let outcomes = try await execute(work, context)
+                try store.write { writer in
+                    for (item, outcome) in zip(work, outcomes) {
+                        switch try record(item, outcome, writer: writer, recorder: recorder) {
+                        case .done: progress = true
+                        case .waitingForReferences: progress = true; waiting = true
+                        case .failed: failed.insert(item.export.csID)
                         }
                     }
-                    var work: [Work] = []
-                    for ((export, object), references) in zip(part, resolved) {
-                        let item = try await prepare(export, object, references.desired, before: references.before, context, deferring: deferring)
-                        if case .deferred = item.request { deferred += 1 } else { work.append(item) }
-                    }
-                    try await send(work)
                 }
             }
-        } catch {
-            // What is on its way is not recorded: a create that happened is found by its externalId next time.
-            _ = try? await inFlight?.outcomes.value
-            throw error
         }
     }
 
