@@ -76,6 +76,10 @@ final class DirSyncDelta: DeltaSource {
                 changes.append(.delete(anchor: guid))
             } else if entry.strings("objectClass").contains(where: { $0.caseInsensitiveCompare("organizationalUnit") == .orderedSame }) {
                 if isInScope(entry.dn) { changedContainers.append(entry.dn) }
+            } else if !isInScope(entry.dn) {
+                // Outside every container in scope (DirSync answers for the whole domain): nothing to read. If it
+                // was in scope before, it has left it, which for the target is a delete.
+                changes.append(.delete(anchor: guid))
             } else {
                 changes.append(try await reread(guid))
             }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SyncConfiguration
 import SyncEngine
+import SyncService
 import SyncStore
 import Synchronization
 
@@ -57,7 +58,8 @@ func openExistingStore(_ config: IDSyncConfig) throws -> SQLiteStore {
 }
 
 /// Opens the database, creating it (and its directory, 0700) on first use.
-func openStore(_ config: IDSyncConfig) throws -> SQLiteStore {
+/// Creates the database's directory (0700) when it does not exist yet.
+func makeDatabaseDirectory(_ config: IDSyncConfig) throws {
     let directory = URL(fileURLWithPath: config.database).deletingLastPathComponent().path
     do {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
@@ -65,6 +67,17 @@ func openStore(_ config: IDSyncConfig) throws -> SQLiteStore {
     } catch {
         throw CLIError("cannot create the database directory \(directory): \(error.localizedDescription)")
     }
+}
+
+/// The cycle lock, for the commands that run sync profiles: refused while another cycle runs.
+func takeCycleLock(_ config: IDSyncConfig) throws -> FileLock {
+    try makeDatabaseDirectory(config)
+    guard let lock = try CycleLock.acquire(config) else { throw CLIError(CycleLock.busy(config)) }
+    return lock
+}
+
+func openStore(_ config: IDSyncConfig) throws -> SQLiteStore {
+    try makeDatabaseDirectory(config)
     do {
         return try SQLiteStore(path: config.database)
     } catch {

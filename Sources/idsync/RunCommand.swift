@@ -20,7 +20,7 @@ struct Run: AsyncParsableCommand {
         let config = try global.loadConfig(logLevel: .info)
         guard config.connector(named: connector) != nil else { throw CLIError("no connector named \"\(connector)\" in \(config.file)") }
         let rules = try loadRules(config)
-        guard let cycleLock = try CycleLock.acquire(config) else { throw CLIError(CycleLock.busy(config)) }
+        let cycleLock = try takeCycleLock(config)
         defer { withExtendedLifetime(cycleLock) {} }
         let connectors: ConnectorSet
         do {

@@ -32,7 +32,7 @@ struct Sync: AsyncParsableCommand {
     func run() async throws {
         let config = try global.loadConfig(logLevel: .info)
         let rules = try loadRules(config)
-        guard let cycleLock = try CycleLock.acquire(config) else { throw CLIError(CycleLock.busy(config)) }
+        let cycleLock = try takeCycleLock(config)
         defer { withExtendedLifetime(cycleLock) {} }
         let connectors: ConnectorSet
         do {
