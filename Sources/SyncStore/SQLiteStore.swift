@@ -24,6 +24,16 @@ public final class SQLiteStore: SyncStore {
         try Schema.migrator.migrate(pool)
     }
 
+    /// Opens an existing database only to read it, without creating or migrating anything: for a process
+    /// that watches another one's database (a test harness, a monitor) while that one may be migrating it.
+    public init(readingOnly path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        pool = try DatabasePool(path: path, configuration: configuration)
+    }
+
     /// A consistent copy of the whole database at `path` (which must not exist), taken while it is in use.
     public func backup(to path: String) throws {
         try pool.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) }

@@ -85,7 +85,7 @@ enum KillPoint: CustomStringConvertible {
         switch self {
         case .importing, .syncing:
             guard FileManager.default.fileExists(atPath: install.databasePath),
-                  let last = try? SQLiteStore(path: install.databasePath).read({ try $0.runs(connector: nil, last: 1) }).last
+                  let last = try? SQLiteStore(readingOnly: install.databasePath).read({ try $0.runs(connector: nil, last: 1) }).last
             else { return false }
             let profiles: [RunProfile] = if case .importing = self { [.fullImport, .deltaImport] } else { [.fullSync, .deltaSync] }
             return last.status == .inProgress && profiles.contains(last.profile)

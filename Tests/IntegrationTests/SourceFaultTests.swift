@@ -31,6 +31,8 @@ struct SourceFaultTests {
     }
 
     @Test func failCleanlyOrResumeAndNeverDelete() async throws {
+        // The shared DC first: two DCs choosing a free loopback address at the same moment could pick the same.
+        _ = try await SambaDC.shared()
         let home = try TemporaryDirectory(prefix: "samba-faults")
         var dc = try await SambaDC.start(in: home.path)
         defer { Task { try? await SambaDC.stop(in: home.path); home.remove() } }
