@@ -253,9 +253,12 @@ struct Export {
         if context.features.bulkSupported && pending.count > 1 {
             // An operation larger than a whole Bulk request may be (a group of many thousand members) goes alone.
             let budget = bulkBudget(context.features)
-            let operations = pending.map { ($0, operation(work[$0])) }
-            individually = operations.filter { bulkSize($0.1) > budget }.map(\.0)
-            let chunks = bulkChunks(operations.filter { bulkSize($0.1) <= budget }, context.features)
+            let operations = pending.map { index in
+                let operation = operation(work[index])
+                return (index: index, operation: operation, bytes: bulkSize(operation))   // encoded once
+            }
+            individually = operations.filter { $0.bytes > budget }.map(\.index)
+            let chunks = bulkChunks(operations.filter { $0.bytes <= budget }, context.features)
             let client = target.client
             try await withThrowingTaskGroup(of: ([(Int, SCIMBulkOperation)], Result<[SCIMBulkResult], SCIMError>).self) { group in
                 var next = chunks.makeIterator()
@@ -321,20 +324,20 @@ struct Export {
     private func bulkSize(_ operation: SCIMBulkOperation) -> Int { (operation.data?.encoded().count ?? 0) + 200 }
 
     /// Splits operations into Bulk requests within maxOperations and (with room for the envelope) maxPayloadSize.
-    private func bulkChunks(_ operations: [(Int, SCIMBulkOperation)], _ features: SCIMFeatures) -> [[(Int, SCIMBulkOperation)]] {
+    private func bulkChunks(_ operations: [(index: Int, operation: SCIMBulkOperation, bytes: Int)],
+                            _ features: SCIMFeatures) -> [[(Int, SCIMBulkOperation)]] {
         var chunks: [[(Int, SCIMBulkOperation)]] = [], current: [(Int, SCIMBulkOperation)] = [], size = 0
         let budget = bulkBudget(features)
         // At least `bulkConcurrency` requests per batch, so they overlap.
         let maxOperations = Swift.min(features.bulkMaxOperations, Swift.max(1, (operations.count + bulkConcurrency - 1) / bulkConcurrency))
         for entry in operations {
-            let bytes = bulkSize(entry.1)
-            if !current.isEmpty && (current.count == maxOperations || size + bytes > budget) {
+            if !current.isEmpty && (current.count == maxOperations || size + entry.bytes > budget) {
                 chunks.append(current)
                 current = []
                 size = 0
             }
-            current.append(entry)
-            size += bytes
+            current.append((entry.index, entry.operation))
+            size += entry.bytes
         }
         if !current.isEmpty { chunks.append(current) }
         return chunks
