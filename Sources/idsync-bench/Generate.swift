@@ -21,6 +21,18 @@ struct Generate: ParsableCommand {
         }
     }
 
+    /// The attributes user `i` has in both flavors, as LDIF lines.
+    func personAttributes(_ i: Int) -> String {
+        """
+        givenName: Given\(i)
+        sn: Family\(i)
+        displayName: User \(i)
+        mail: u\(i)@example.com
+        telephoneNumber: +1 555 \(String(format: "%07d", i))
+        title: Engineer \(i % 7)
+        """
+    }
+
     /// The members of each group, the same draw for both flavors.
     func memberships() -> [[Int]] {
         var random = SplitMix(seed: seed)
@@ -42,12 +54,7 @@ struct Generate: ParsableCommand {
                 objectClass: user
                 sAMAccountName: b\(i)
                 userPrincipalName: u\(i)@\(upnSuffix)
-                givenName: Given\(i)
-                sn: Family\(i)
-                displayName: User \(i)
-                mail: u\(i)@example.com
-                telephoneNumber: +1 555 \(String(format: "%07d", i))
-                title: Engineer \(i % 7)
+                \(personAttributes(i))
                 department: D\(i % 13)
                 employeeID: E\(100000 + i)
 
@@ -71,12 +78,7 @@ struct Generate: ParsableCommand {
                 objectClass: inetOrgPerson
                 uid: u\(i)
                 cn: User \(i)
-                givenName: Given\(i)
-                sn: Family\(i)
-                displayName: User \(i)
-                mail: u\(i)@example.com
-                telephoneNumber: +1 555 \(String(format: "%07d", i))
-                title: Engineer \(i % 7)
+                \(personAttributes(i))
                 departmentNumber: D\(i % 13)
                 employeeNumber: E\(100000 + i)
 

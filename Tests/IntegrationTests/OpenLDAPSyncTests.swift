@@ -18,26 +18,7 @@ struct OpenLDAPSyncTests {
     }
 
     func installation(_ server: OpenLDAPServer, _ scim: SCIMServer) throws -> IDSyncInstallation {
-        let directory = try TemporaryDirectory(prefix: "install-ol")
-        try directory.write("ldap.password", server.adminPassword + "\n")
-        try directory.write("cloud.token", scim.token + "\n")
-        let config = try directory.write("idsync.yaml", """
-            database: \(directory.file("idsync.sqlite"))
-            connectors:
-              - name: example
-                type: ldap
-                flavor: openldap
-                url: \(server.url)
-                bind_dn: \(server.adminDN)
-                password_file: ldap.password
-                base_dn: \(server.baseDN)
-              - name: cloud
-                type: scim
-                url: \(scim.url)
-                auth: { type: bearer, token_file: cloud.token }
-            """)
-        return IDSyncInstallation(directory: directory, configPath: config, databasePath: directory.file("idsync.sqlite"),
-                                  sourceName: "example", targetName: "cloud")
+        try IDSyncInstallation.openLDAP(server, scimURL: scim.url, scimToken: scim.token)
     }
 
     func profiles(_ result: ProcessResult) -> [String] {

@@ -33,28 +33,8 @@ struct BulkDirectory {
 
     /// An installation reading this directory and writing to `scimURL` (the server itself, or a proxy in front).
     func installation(scimURL: String? = nil, extraSCIM: String = "") throws -> IDSyncInstallation {
-        let directory = try TemporaryDirectory(prefix: "install-rel")
-        try directory.write("ldap.password", ldap.adminPassword + "\n")
-        try directory.write("cloud.token", scim.token + "\n")
-        let config = try directory.write("idsync.yaml", """
-            database: \(directory.file("idsync.sqlite"))
-            connectors:
-              - name: example
-                type: ldap
-                flavor: openldap
-                url: \(ldap.url)
-                bind_dn: \(ldap.adminDN)
-                password_file: ldap.password
-                base_dn: \(ldap.baseDN)
-                page_size: 1000
-              - name: cloud
-                type: scim
-                url: \(scimURL ?? scim.url)
-                auth: { type: bearer, token_file: cloud.token }
-            \(extraSCIM)
-            """)
-        return IDSyncInstallation(directory: directory, configPath: config, databasePath: directory.file("idsync.sqlite"),
-                                  sourceName: "example", targetName: "cloud")
+        try IDSyncInstallation.openLDAP(ldap, scimURL: scimURL ?? scim.url, scimToken: scim.token, pageSize: 1000,
+                                        extraSCIM: extraSCIM)
     }
 
     /// Checks the target holds exactly the source: every user once, no stranger, every group with its members.
@@ -78,5 +58,35 @@ struct BulkDirectory {
     func stop() async {
         try? await ldap.stop()
         try? await scim.stop()
+    }
+}
+
+extension IDSyncInstallation {
+    /// An installation syncing an OpenLDAP server (connector `example`) into a SCIM service (connector `cloud`),
+    /// its secrets in files beside the configuration.
+    static func openLDAP(_ ldap: OpenLDAPServer, scimURL: String, scimToken: String, pageSize: Int? = nil,
+                         extraSCIM: String = "") throws -> IDSyncInstallation {
+        let directory = try TemporaryDirectory(prefix: "install-ol")
+        try directory.write("ldap.password", ldap.adminPassword + "\n")
+        try directory.write("cloud.token", scimToken + "\n")
+        let config = try directory.write("idsync.yaml", """
+            database: \(directory.file("idsync.sqlite"))
+            connectors:
+              - name: example
+                type: ldap
+                flavor: openldap
+                url: \(ldap.url)
+                bind_dn: \(ldap.adminDN)
+                password_file: ldap.password
+                base_dn: \(ldap.baseDN)
+            \(pageSize.map { "    page_size: \($0)" } ?? "")
+              - name: cloud
+                type: scim
+                url: \(scimURL)
+                auth: { type: bearer, token_file: cloud.token }
+            \(extraSCIM)
+            """)
+        return IDSyncInstallation(directory: directory, configPath: config, databasePath: directory.file("idsync.sqlite"),
+                                  sourceName: "example", targetName: "cloud")
     }
 }
