@@ -88,6 +88,7 @@ let package = Package(
             "SyncConfiguration", "LDAP", "SCIM", "SyncEngine", "IDSyncTesting", .product(name: "Logging", package: "swift-log"),
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
+        .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "VaultTests", dependencies: ["Vault", "SyncStore"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "idsync", "IDSyncTesting", "LDAP", "SCIM", "Vault", "SyncStore", "SyncEngine", "ProcessSpawn",

@@ -20,7 +20,7 @@ struct FullImport {
             for try await item in connector.fullImport() {
                 batch.append(item)
                 if batch.count == batchSize {
-                    try apply(batch, connector: connector.name, recorder: recorder)
+                    try apply(batch, connector: connector, recorder: recorder)
                     seen += batch.count
                     batch.removeAll(keepingCapacity: true)
                     if seen % 5000 == 0 {
@@ -28,7 +28,7 @@ struct FullImport {
                     }
                 }
             }
-            try apply(batch, connector: connector.name, recorder: recorder)
+            try apply(batch, connector: connector, recorder: recorder)
             try store.write { writer in
                 recorder.deleted(try writer.markUnseenAsDeleted(connector: connector.name, run: recorder.id))
                 try writer.setWatermark(connector: connector.name, watermark)
@@ -38,10 +38,10 @@ struct FullImport {
     }
 
     /// Stores one batch in one transaction.
-    private func apply(_ batch: [ImportItem], connector: String, recorder: RunRecorder) throws {
+    private func apply(_ batch: [ImportItem], connector: any SourceConnector, recorder: RunRecorder) throws {
         guard !batch.isEmpty else { return }
         try store.write { writer in
-            var staging = Staging(connector: connector, run: recorder.id, writer: writer, recorder: recorder)
+            var staging = Staging(connector, run: recorder.id, writer: writer, recorder: recorder)
             for item in batch { try staging.stage(item) }
             try staging.finish()
         }
@@ -62,7 +62,7 @@ struct DeltaImport {
         let record = await RunRecorder.record(store: store, connector: connector.name, profile: .deltaImport) { recorder in
             do {
                 for try await page in connector.deltaImport(from: watermark) {
-                    try apply(page, connector: connector.name, recorder: recorder)
+                    try apply(page, connector: connector, recorder: recorder)
                 }
             } catch let error as WatermarkRejected {
                 rejected = error
@@ -75,9 +75,10 @@ struct DeltaImport {
         return await FullImport(store: store, logger: logger).run(connector, note: "\(rejected): full import instead")
     }
 
-    private func apply(_ page: DeltaPage, connector: String, recorder: RunRecorder) throws {
+    private func apply(_ page: DeltaPage, connector source: any SourceConnector, recorder: RunRecorder) throws {
+        let connector = source.name
         try store.write { writer in
-            var staging = Staging(connector: connector, run: recorder.id, writer: writer, recorder: recorder)
+            var staging = Staging(source, run: recorder.id, writer: writer, recorder: recorder)
             var present: [String] = []
             for change in page.changes {
                 switch change {

@@ -14,6 +14,9 @@ public final class LDAPSourceConnector: SourceConnector {
     private let connection = Mutex<LDAPConnection?>(nil)
 
     /// `password` is asked for once, when the connector opens, and not kept.
+    /// AD's linked attributes (member, manager) follow renames without changing the groups that hold them.
+    public var referencesFollowRenames: Bool { config.flavor == .activeDirectory }
+
     public init(name: String, config: LDAPConnectorConfig, password: @escaping @Sendable () throws -> String, logger: Logger) {
         self.name = name
         self.config = config

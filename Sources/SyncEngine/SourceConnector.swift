@@ -34,4 +34,12 @@ public protocol SourceConnector: Sendable {
     /// The changes since `watermark`. Throws `WatermarkRejected` when the source cannot continue from it.
     func deltaImport(from watermark: Data) -> DeltaStream
     func close() async
+    /// Whether the directory keeps DN-valued attributes pointing at an object across its renames and moves
+    /// without changing (or reporting) the objects that hold them, as Active Directory's linked attributes do:
+    /// the import then corrects those DNs in the connector space itself.
+    var referencesFollowRenames: Bool { get }
+}
+
+extension SourceConnector {
+    public var referencesFollowRenames: Bool { false }
 }

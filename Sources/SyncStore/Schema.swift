@@ -127,6 +127,46 @@ enum Schema {
         migrator.registerMigration("v5: unfinished sync") { db in
             try db.execute(sql: "ALTER TABLE connector_state ADD COLUMN sync_started DATETIME")
         }
+        // A rowid alone is reused once the highest row is deleted: a user deleted and another projected in the
+        // same sync got the deleted one's metaverse id, and every group reference "mv:<id>" silently changed
+        // meaning. AUTOINCREMENT never hands an id out twice. SQLite cannot add it in place: the tables are
+        // rebuilt (foreign key checks are deferred to the end of the migration).
+        migrator.registerMigration("v6: metaverse and connector-space ids are never reused") { db in
+            try db.execute(sql: """
+                CREATE TABLE mv_objects_new (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    object_type TEXT NOT NULL,
+                    attributes TEXT NOT NULL,
+                    updated DATETIME NOT NULL
+                );
+                INSERT INTO mv_objects_new (id, object_type, attributes, updated)
+                    SELECT id, object_type, attributes, updated FROM mv_objects;
+                DROP TABLE mv_objects;
+                ALTER TABLE mv_objects_new RENAME TO mv_objects;
+                CREATE TABLE cs_objects_new (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    connector TEXT NOT NULL,
+                    anchor TEXT,
+                    dn TEXT NOT NULL,
+                    dn_key TEXT NOT NULL,
+                    object_type TEXT NOT NULL,
+                    attributes TEXT NOT NULL,
+                    digest TEXT NOT NULL,
+                    mv_id INTEGER REFERENCES mv_objects(id) ON DELETE SET NULL,
+                    pending_import TEXT,
+                    seen_run INTEGER,
+                    updated DATETIME NOT NULL
+                );
+                INSERT INTO cs_objects_new SELECT id, connector, anchor, dn, dn_key, object_type, attributes, digest, mv_id,
+                    pending_import, seen_run, updated FROM cs_objects;
+                DROP TABLE cs_objects;
+                ALTER TABLE cs_objects_new RENAME TO cs_objects;
+                CREATE UNIQUE INDEX cs_objects_anchor ON cs_objects(connector, anchor) WHERE anchor IS NOT NULL;
+                CREATE INDEX cs_objects_dn ON cs_objects(connector, dn_key);
+                CREATE INDEX cs_objects_mv ON cs_objects(mv_id);
+                CREATE INDEX cs_objects_pending ON cs_objects(connector, id) WHERE pending_import IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }
