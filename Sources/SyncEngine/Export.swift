@@ -82,45 +82,68 @@ struct Export {
         var index: TargetIndex?
     }
 
-    /// One walk over the pending exports of a phase, a batch at a time.
+    /// One walk over the pending exports of a phase, a batch at a time. The walk is a pipeline: while one
+    /// part is being sent, the next is prepared, and the part before is recorded, so the target is never
+    /// idle while idsync reads or writes its store. A part prepared while the one before it is in flight sees
+    /// none of that part's new ids: what refers to them waits (deferred or patched later), as for any
+    /// reference not resolved yet.
     private func runPhase(_ phase: Phase, _ context: Context, recorder: RunRecorder, failed: inout Set<Int64>, deferring: Bool)
         async throws -> (progress: Bool, waiting: Bool, deferred: Int) {
         var after: Int64 = 0, progress = false, waiting = false, deferred = 0
-        while true {
-            let batch = try store.read { reader in
-                try reader.pendingExports(connector: target.name, after: after, limit: batchSize).compactMap { export in
-                    try reader.csObject(id: export.csID).map { (export, $0) }
-                }
-            }
-            guard let last = batch.last?.0.csID else { return (progress, waiting, deferred) }
-            after = last
-            let mine = batch.filter { belongs($0.0, $0.1, to: phase) && !failed.contains($0.0.csID) }
-            for part in mine.split(byWeight: batchValues, weight: { $0.0.attributes.values.reduce(0) { $0 + $1.count } }) {
-                // The references of the whole part, resolved in one read.
-                let resolved = try store.read { reader in
-                    try part.map { export, object in
-                        let references = SCIMMapping.referenceAttributes(object.objectType)
-                        return (desired: try resolve(export.attributes, references, reader),
-                                before: object.anchor == nil ? nil : try resolve(object.attributes, references, reader).0)
-                    }
-                }
-                var work: [Work] = []
-                for ((export, object), references) in zip(part, resolved) {
-                    let item = try await prepare(export, object, references.desired, before: references.before, context, deferring: deferring)
-                    if case .deferred = item.request { deferred += 1 } else { work.append(item) }
-                }
-                let outcomes = try await execute(work, context)
-                try store.write { writer in
-                    for (item, outcome) in zip(work, outcomes) {
-                        switch try record(item, outcome, writer: writer, recorder: recorder) {
-                        case .done: progress = true
-                        case .waitingForReferences: progress = true; waiting = true
-                        case .failed: failed.insert(item.export.csID)
-                        }
+        var inFlight: (work: [Work], outcomes: Task<[Outcome], any Error>)?
+        let exporter = self
+        /// Waits for the part in flight, starts `next` (if any), then records the one that finished.
+        func advance(to next: [Work]?) async throws {
+            let finished = inFlight
+            var outcomes: [Outcome] = []
+            if let finished { outcomes = try await finished.outcomes.value }
+            inFlight = next.map { work in (work, Task { try await exporter.execute(work, context) }) }
+            guard let finished else { return }
+            try store.write { writer in
+                for (item, outcome) in zip(finished.work, outcomes) {
+                    switch try record(item, outcome, writer: writer, recorder: recorder) {
+                    case .done: progress = true
+                    case .waitingForReferences: progress = true; waiting = true
+                    case .failed: failed.insert(item.export.csID)
                     }
                 }
             }
         }
+        do {
+            while true {
+                let batch = try store.read { reader in
+                    try reader.pendingExports(connector: target.name, after: after, limit: batchSize).compactMap { export in
+                        try reader.csObject(id: export.csID).map { (export, $0) }
+                    }
+                }
+                guard let last = batch.last?.0.csID else { break }
+                after = last
+                let mine = batch.filter { belongs($0.0, $0.1, to: phase) && !failed.contains($0.0.csID) }
+                for part in mine.split(byWeight: batchValues, weight: { $0.0.attributes.values.reduce(0) { $0 + $1.count } }) {
+                    // The references of the whole part, resolved in one read.
+                    let resolved = try store.read { reader in
+                        try part.map { export, object in
+                            let references = SCIMMapping.referenceAttributes(object.objectType)
+                            return (desired: try resolve(export.attributes, references, reader),
+                                    before: object.anchor == nil ? nil : try resolve(object.attributes, references, reader).0)
+                        }
+                    }
+                    var work: [Work] = []
+                    for ((export, object), references) in zip(part, resolved) {
+                        let item = try await prepare(export, object, references.desired, before: references.before, context, deferring: deferring)
+                        if case .deferred = item.request { deferred += 1 } else { work.append(item) }
+                    }
+                    try await advance(to: work)
+                }
+            }
+            try await advance(to: nil)
+        } catch {
+            // Nothing may still be writing to the target once the run has ended.
+            inFlight?.outcomes.cancel()
+            _ = try? await inFlight?.outcomes.value
+            throw error
+        }
+        return (progress, waiting, deferred)
     }
 
     private func belongs(_ export: PendingExport, _ object: CSObject, to phase: Phase) -> Bool {
@@ -451,7 +474,7 @@ struct Export {
             guard let values = attributes[name] else { continue }
             resolved[name] = try values.compactMap { value in
                 if let mvID = Reference.metaverseID(value) {
-                    if let referenced = try reader.csObject(connector: target.name, mvID: mvID), let anchor = referenced.anchor {
+                    if let referenced = try reader.anchor(connector: target.name, mvID: mvID), let anchor = referenced.anchor {
                         types[anchor] = referenced.objectType
                         return anchor
                     }

@@ -145,7 +145,7 @@ struct Synchronization {
             state.touchedMV.insert(mvID)
         } else if state.full {
             state.touchedMV.insert(mvID)
-        } else if object.pendingImport != nil || objectChanged, try writer.csObject(connector: targetConnector, mvID: mvID) == nil {
+        } else if object.pendingImport != nil || objectChanged, try writer.anchor(connector: targetConnector, mvID: mvID) == nil {
             // Unchanged, but never provisioned (an earlier outbound refused it): evaluate again.
             state.touchedMV.insert(mvID)
         }

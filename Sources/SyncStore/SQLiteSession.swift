@@ -41,6 +41,13 @@ struct SQLiteSession: StoreWriter {
                          arguments: [connector, dnKey]).map { ($0["mv_id"], ($0["pending_import"] as String?).flatMap(PendingImport.init(rawValue:))) }
     }
 
+    func anchor(connector: String, mvID: Int64) throws -> (anchor: String?, objectType: ObjectType)? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT anchor, object_type FROM cs_objects WHERE connector = ? AND mv_id = ? ORDER BY id LIMIT 1"),
+                                         arguments: [connector, mvID]) else { return nil }
+        guard let type = ObjectType(rawValue: row["object_type"]) else { throw StoreError.corrupt("cs_objects.object_type of mv \(mvID)") }
+        return (row["anchor"], type)
+    }
+
     func csObject(connector: String, mvID: Int64) throws -> CSObject? {
         try csObjects(where: "connector = ? AND mv_id = ? ORDER BY id LIMIT 1", [connector, mvID]).first
     }

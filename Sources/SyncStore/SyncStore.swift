@@ -13,6 +13,9 @@ public protocol StoreReader {
     func csObject(connector: String, anchor: String) throws -> CSObject?
     func csObject(connector: String, dnKey: String) throws -> CSObject?
     func csObject(connector: String, mvID: Int64) throws -> CSObject?
+    /// The anchor and type of the connector's object joined to a metaverse object, without reading its
+    /// attributes (an export resolving a group's members).
+    func anchor(connector: String, mvID: Int64) throws -> (anchor: String?, objectType: ObjectType)?
     /// The metaverse link of the object with this DN, without reading its attributes (reference resolution).
     func link(connector: String, dnKey: String) throws -> (mvID: Int64?, pendingImport: PendingImport?)?
     /// Objects of a connector in id order, a batch at a time: `after` is the last id of the previous batch.
