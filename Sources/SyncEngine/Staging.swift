@@ -43,9 +43,9 @@ struct Staging {
 
     /// AD keeps DN-valued attributes pointing at an object across its renames and moves without changing the
     /// objects that hold them (a group's uSNChanged stays put when a member is renamed), so no delta brings the
-    /// group again (`SourceConnector.referencesFollowRenames`). Its connector-space copy is corrected here, or the stale DN would resolve to nothing the
-    /// next time the group flows and the member would silently leave it. Once per page, so a group referring to
-    /// many objects of a moved OU is rewritten once, not once per object.
+    /// group again (`SourceConnector.referencesFollowRenames`). Its connector-space copy is corrected here, or
+    /// the stale DN would resolve to nothing the next time the group flows and the member would silently leave
+    /// it. Once per page, so a group referring to many objects of a moved OU is rewritten once, not per object.
     private func followRenames() throws {
         guard !renamed.isEmpty else { return }
         var referrers = Set<Int64>()
