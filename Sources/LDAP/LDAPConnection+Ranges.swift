@@ -30,6 +30,12 @@ public struct AttributeRange: Sendable, Equatable {
 
     /// The description asking for everything after this range.
     public var nextDescription: String? { high.map { "\(attribute);range=\($0 + 1)-*" } }
+
+    /// Whether this range is the one that follows `previous`: it starts right after it. A server answering
+    /// any other range (the same one again, one going back) would make the reading loop forever or skip values.
+    public func follows(_ previous: AttributeRange) -> Bool {
+        previous.high.map { low == $0 + 1 } ?? false
+    }
 }
 
 extension LDAPConnection {
@@ -37,19 +43,19 @@ extension LDAPConnection {
     /// no unfinished range is returned as it is, without a request.
     public func readingRemainingRanges(of entry: LDAPEntry) async throws -> LDAPEntry {
         var attributes: [String: [LDAPValue]] = [:]
-        var pending: [(name: String, next: String)] = []
+        var pending: [(name: String, last: AttributeRange)] = []
         for (description, values) in entry.attributes {
             guard let range = AttributeRange(description: description) else {
                 attributes[description, default: []] += values
                 continue
             }
             attributes[range.attribute, default: []] += values
-            if let next = range.nextDescription { pending.append((range.attribute, next)) }
+            if range.high != nil { pending.append((range.attribute, range)) }
         }
         guard !pending.isEmpty else { return entry }
         for (name, first) in pending {
-            var request = first
-            while true {
+            var last = first
+            while let request = last.nextDescription {
                 let result = try await search(base: entry.dn, scope: .base, filter: "(objectClass=*)", attributes: [request])
                 guard let found = result.entries.first else {
                     throw LDAPError.local(LDAP_NO_SUCH_OBJECT, "\(entry.dn) disappeared while reading \(name) in ranges", operation: "search")
@@ -62,9 +68,12 @@ extension LDAPConnection {
                     attributes[name, default: []] += found.values(name)
                     break
                 }
+                guard range.follows(last) else {
+                    throw LDAPError.local(LDAP_DECODING_ERROR, "\(entry.dn): asked for \(request), the server answered "
+                                          + "range \(range.low)-\(range.high.map(String.init) ?? "*") of \(name)", operation: "search")
+                }
                 attributes[name, default: []] += values
-                guard let next = range.nextDescription else { break }
-                request = next
+                last = range
             }
         }
         return LDAPEntry(dn: entry.dn, attributes: attributes)

@@ -56,4 +56,19 @@ struct AttributeRangeTests {
     func notARange(description: String) {
         #expect(AttributeRange(description: description) == nil)
     }
+
+    /// Only the range starting right after the last one continues a ranged read: a server repeating a range
+    /// or going back is refused instead of being read forever.
+    @Test(arguments: [
+        ("member;range=0-1499", "member;range=1500-2999", true),
+        ("member;range=0-1499", "member;range=1500-*", true),
+        ("member;range=0-1499", "member;range=0-1499", false),
+        ("member;range=1500-2999", "member;range=0-1499", false),
+        ("member;range=0-1499", "member;range=1600-*", false),
+        ("member;range=0-*", "member;range=0-*", false),
+    ])
+    func follows(previous: String, next: String, expected: Bool) throws {
+        let previous = try #require(AttributeRange(description: previous)), next = try #require(AttributeRange(description: next))
+        #expect(next.follows(previous) == expected)
+    }
 }
