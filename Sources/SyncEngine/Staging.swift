@@ -10,8 +10,9 @@ struct Staging {
     let recorder: RunRecorder
     /// Objects seen unchanged, recorded in one statement batch at the end.
     private(set) var unchanged: [Int64] = []
-    /// Renamed or moved objects: old DN key → new DN. Applied to the objects referring to them at the end.
-    private var renamed: [String: String] = [:]
+    /// Renamed or moved objects: old DN key → new DN and its key. Applied to the objects referring to them
+    /// at the end.
+    private var renamed: [String: (dn: String, dnKey: String)] = [:]
 
     init(_ source: any SourceConnector, run: Int64, writer: any StoreWriter, recorder: RunRecorder) {
         self.connector = source.name; self.followsRenames = source.referencesFollowRenames
@@ -55,13 +56,12 @@ struct Staging {
             let references = try writer.references(csID: id)
             var attributes = referrer.attributes
             for name in Set(references.filter { renamed[$0.dnKey] != nil }.map(\.attribute)) {
-                attributes[name] = attributes[name]?.map { renamed[ConnectorSpace.dnKey($0, role: .source)] ?? $0 }
+                attributes[name] = attributes[name]?.map { renamed[ConnectorSpace.dnKey($0, role: .source)]?.dn ?? $0 }
             }
             referrer.setAttributes(attributes)
             try writer.update(referrer)
             try writer.setReferences(csID: id, references.map { reference in
-                renamed[reference.dnKey].map { CSReference(attribute: reference.attribute, dnKey: ConnectorSpace.dnKey($0, role: .source)) }
-                    ?? reference
+                renamed[reference.dnKey].map { CSReference(attribute: reference.attribute, dnKey: $0.dnKey) } ?? reference
             })
         }
     }
@@ -81,7 +81,7 @@ struct Staging {
            existing.objectType == imported.objectType, existing.pendingImport != .delete {
             return existing.id
         }
-        if followsRenames && existing.dnKey != imported.dnKey { renamed[existing.dnKey] = imported.dn }
+        if followsRenames && existing.dnKey != imported.dnKey { renamed[existing.dnKey] = (imported.dn, imported.dnKey) }
         existing.dn = imported.dn
         existing.dnKey = imported.dnKey
         existing.objectType = imported.objectType

@@ -57,7 +57,6 @@ func openExistingStore(_ config: IDSyncConfig) throws -> SQLiteStore {
     return try openStore(config)
 }
 
-/// Opens the database, creating it (and its directory, 0700) on first use.
 /// Creates the database's directory (0700) when it does not exist yet.
 func makeDatabaseDirectory(_ config: IDSyncConfig) throws {
     let directory = URL(fileURLWithPath: config.database).deletingLastPathComponent().path
@@ -76,6 +75,7 @@ func takeCycleLock(_ config: IDSyncConfig) throws -> FileLock {
     return lock
 }
 
+/// Opens the database, creating it (and its directory, 0700) on first use.
 func openStore(_ config: IDSyncConfig) throws -> SQLiteStore {
     try makeDatabaseDirectory(config)
     do {
