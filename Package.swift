@@ -24,6 +24,8 @@ let package = Package(
                        providers: [.apt(["libldap-dev"])]),
         // Starting child processes (posix_spawn with clean signal state), for the service and the tests.
         .target(name: "ProcessSpawn"),
+        // The crash-safety tests' failpoints (IDSYNC_FAILPOINT): named steps and run progress.
+        .target(name: "Failpoints"),
         // Async Swift client over libldap: bind, paged search, controls, modify, password change.
         .target(name: "LDAP", dependencies: ["CLDAP"]),
         // SCIM 2.0 client (RFC 7643/7644) over AsyncHTTPClient.
@@ -50,12 +52,12 @@ let package = Package(
         ]),
         // Connectors, rules and run profiles.
         .target(name: "SyncEngine", dependencies: [
-            "LDAP", "SCIM", "SyncStore", "SyncConfiguration",
+            "LDAP", "SCIM", "SyncStore", "SyncConfiguration", "Failpoints",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The daemon: logon as the service account, key unlock, event log, schedule, signals, status.
         .target(name: "SyncService", dependencies: [
-            "SyncEngine", "SyncStore", "SyncConfiguration", "Vault", "LDAP", "SCIM", "ProcessSpawn",
+            "SyncEngine", "SyncStore", "SyncConfiguration", "Vault", "LDAP", "SCIM", "ProcessSpawn", "Failpoints",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The command-line tool.
@@ -83,15 +85,20 @@ let package = Package(
             "SCIM", "IDSyncTesting", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "SyncConfigurationTests", dependencies: ["SyncConfiguration"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "SyncStore", "LDAP", "IDSyncTesting"]),
+        .testTarget(name: "SyncEngineTests", dependencies: [
+            "SyncEngine", "SyncStore", "SyncConfiguration", "LDAP", "SCIM", "IDSyncTesting", "Failpoints",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "FuzzTests", dependencies: [
             "SyncConfiguration", "LDAP", "SCIM", "SyncEngine", "IDSyncTesting", .product(name: "Logging", package: "swift-log"),
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "VaultTests", dependencies: ["Vault", "SyncStore"]),
+        .testTarget(name: "VaultTests", dependencies: [
+            "Vault", "SyncStore", .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "idsync", "IDSyncTesting", "LDAP", "SCIM", "Vault", "SyncStore", "SyncEngine", "ProcessSpawn",
+            "idsync", "IDSyncTesting", "LDAP", "SCIM", "Vault", "SyncStore", "SyncEngine", "ProcessSpawn", "Failpoints",
         ], resources: [.copy("Fixtures")]),
     ]
 )

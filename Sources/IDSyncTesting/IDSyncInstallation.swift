@@ -47,6 +47,7 @@ public struct IDSyncInstallation: Sendable {
               schedule: { interval: \(interval) }
 
             """ } ?? ""
+        // connect_timeout: one DC serves every test of a run at once, so a TLS handshake may wait its turn.
         let yaml = """
             database: \(directory.file("idsync.sqlite"))
             \(service)connectors:
@@ -55,6 +56,7 @@ public struct IDSyncInstallation: Sendable {
                 flavor: active-directory
                 url: \(dc.ldapsURL)
                 tls_ca_file: \(dc.caFile)
+                connect_timeout: 30s
                 bind_dn: \(bindUPN)
                 \(inVault ? "" : "password_file: adconn.password")
                 base_dn: \(dc.baseDN)
@@ -86,7 +88,15 @@ public struct IDSyncInstallation: Sendable {
     /// whatever happens to the test.
     @discardableResult
     public func startService() async throws -> ProcessResult {
-        let result = try await idsync(["service", "start"])
+        try await startService(launcher: [])
+    }
+
+    /// `idsync service start` run through `launcher` (e.g. `setpriv --reuid=…` to start it as another user).
+    @discardableResult
+    public func startService(launcher: [String]) async throws -> ProcessResult {
+        var environment = ProcessInfo.processInfo.environment
+        environment["IDSYNC_CONFIG"] = configPath
+        let result = try await runProcess(launcher + [Repository.idsyncBinary, "service", "start"], environment: environment)
         if let range = result.stdout.range(of: #"\(pid (\d+)\)"#, options: .regularExpression) {
             let digits = result.stdout[range].filter(\.isNumber)
             if let pid = Int32(digits) { ServerRegistry.started(pid: pid) }

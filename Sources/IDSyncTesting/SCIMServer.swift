@@ -11,27 +11,23 @@ public final class SCIMServer: Sendable {
     public let accessLog: String
     public let pid: Int32
 
-    public static func start() async throws -> SCIMServer {
+    /// The custom User extension `customExtension` adds (scripts/fixtures/scim-contoso-extension.json):
+    /// `cloudAttribute1` (string), `badgeNumber` (string, readOnly), `hireDate` (dateTime), not required.
+    public static let contosoExtension = "urn:ietf:params:scim:schemas:extension:contoso:2.0:User"
+
+    /// `customExtension`: also serve `contosoExtension` as an extension of User, beside RFC 7643's schemas.
+    public static func start(customExtension: Bool = false) async throws -> SCIMServer {
         let directory = try TemporaryDirectory(prefix: "scim").path
         ServerRegistry.removeAtExit(directory)
-        let result = try await runChecked([Repository.script("scim-server"), "start", "--dir", directory,
-                                           "--parent-pid", testProcessID])
-        let values = parseAssignments(result.stdout)
-        guard let url = values["URL"], let tokenFile = values["TOKEN_FILE"], let log = values["ACCESS_LOG"],
-              let pid = values["PID"].flatMap({ Int32($0) }) else {
-            throw ProcessFailure(command: ["scim-server", "start"], result: result)
-        }
-        let server = SCIMServer(directory: directory, url: url, tokenFile: tokenFile,
-                                token: try String(contentsOfFile: tokenFile, encoding: .utf8)
-                                    .trimmingCharacters(in: .whitespacesAndNewlines),
-                                accessLog: log, pid: pid)
-        ServerRegistry.started(pid: pid)
-        return server
+        var command = [Repository.script("scim-server"), "start", "--dir", directory, "--parent-pid", testProcessID]
+        if customExtension { command += ["--extension", Repository.root + "/scripts/fixtures/scim-contoso-extension.json"] }
+        let started = try await StartedSCIMServer.run(command)
+        return SCIMServer(directory: directory, started: started)
     }
 
-    private init(directory: String, url: String, tokenFile: String, token: String, accessLog: String, pid: Int32) {
-        self.directory = directory; self.url = url; self.tokenFile = tokenFile; self.token = token
-        self.accessLog = accessLog; self.pid = pid
+    private init(directory: String, started: StartedSCIMServer) {
+        self.directory = directory; url = started.url; tokenFile = started.tokenFile; token = started.token
+        accessLog = started.accessLog; pid = started.pid
     }
 
     public func stop() async throws {
@@ -50,7 +46,10 @@ public final class SCIMServer: Sendable {
     }
 
     /// Every request logged so far, in order. Tests take a count before a run and look at what follows.
-    public func requests() throws -> [LoggedRequest] {
+    public func requests() throws -> [LoggedRequest] { try Self.requests(inAccessLog: accessLog) }
+
+    /// The requests of a log in the common log format (scim2-server's, gunicorn's default).
+    static func requests(inAccessLog accessLog: String) throws -> [LoggedRequest] {
         let text = try String(contentsOfFile: accessLog, encoding: .utf8)
         return text.split(separator: "\n").compactMap { line in
             // 127.0.0.1 - - [date] "PATCH /Users/abc HTTP/1.1" 204 0
@@ -61,5 +60,28 @@ public final class SCIMServer: Sendable {
             guard request.count >= 2, let status = after.first.flatMap({ Int($0) }) else { return nil }
             return LoggedRequest(method: String(request[0]), path: String(request[1]), status: status)
         }
+    }
+}
+
+/// What a SCIM server script (`scripts/scim-server`, `scripts/django-scim-server`) printed once its server
+/// answered: where it serves, its token, its request log and pid. The server is registered to be stopped
+/// when the test process exits.
+struct StartedSCIMServer {
+    let url: String
+    let tokenFile: String
+    let token: String
+    let accessLog: String
+    let pid: Int32
+
+    static func run(_ command: [String]) async throws -> StartedSCIMServer {
+        let result = try await runChecked(command)
+        let values = parseAssignments(result.stdout)
+        guard let url = values["URL"], let tokenFile = values["TOKEN_FILE"], let accessLog = values["ACCESS_LOG"],
+              let pid = values["PID"].flatMap({ Int32($0) }) else {
+            throw ProcessFailure(command: command, result: result)
+        }
+        ServerRegistry.started(pid: pid)
+        let token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        return StartedSCIMServer(url: url, tokenFile: tokenFile, token: token, accessLog: accessLog, pid: pid)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -37,10 +38,14 @@ public final class ScriptedHTTPServer: Sendable {
 
     private let channel: any Channel
     private let script: Script
+    /// http://127.0.0.1:PORT
     public let url: String
+    public let port: Int
 
-    /// Answers requests with `script` in order; once it is used up, with 500.
-    public init(script responses: [Response]) async throws {
+    /// Answers requests with `script` in order; once it is used up, with 500. `allInterfaces`: listens on
+    /// 0.0.0.0 too, so that it can be reached by this machine's name (an address idsync does not count as
+    /// loopback) — to prove nothing is sent to a plain-http endpoint elsewhere.
+    public init(script responses: [Response], allInterfaces: Bool = false) async throws {
         let script = Script(responses)
         self.script = script
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -50,13 +55,23 @@ public final class ScriptedHTTPServer: Sendable {
                     channel.pipeline.addHandler(Handler(script: script))
                 }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
-        url = "http://127.0.0.1:\(channel.localAddress?.port ?? 0)"
+            .bind(host: allInterfaces ? "0.0.0.0" : "127.0.0.1", port: 0).get()
+        port = channel.localAddress?.port ?? 0
+        url = "http://127.0.0.1:\(port)"
     }
+
+    /// The server by this machine's host name: the same listener, but not a loopback address by its name.
+    public var urlByHostName: String { "http://\(ProcessInfo.processInfo.hostName):\(port)" }
 
     public var requests: [Request] { script.state.withLock { $0.requests } }
 
+    /// Adds answers to the script, for one that must name the server's own URL.
+    public func append(_ responses: [Response]) { script.state.withLock { $0.responses += responses } }
+
     public func stop() async throws { try await channel.close() }
+
+    /// Whether its listening socket is still open (false once ``stop()`` has closed it).
+    public var isListening: Bool { channel.isActive }
 
     private final class Handler: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = HTTPServerRequestPart

@@ -9,22 +9,30 @@ internal import CLDAP
 /// succeeds, the server is there and speaks TLS, and only its certificate was refused. The probe sends
 /// nothing but the handshake and an unbind, and only after a failure.
 enum CertificateDiagnosis {
-    static func explain(_ error: LDAPError, connecting options: LDAPConnectionOptions) -> LDAPError {
+    /// The error to report, and whether it is the certificate's fault (which no retry changes).
+    struct Diagnosis {
+        let error: LDAPError
+        let certificateRejected: Bool
+    }
+
+    static func explain(_ error: LDAPError, connecting options: LDAPConnectionOptions) -> Diagnosis {
         let failedLikeTLS = error.code == LDAP_SERVER_DOWN || error.code == LDAP_CONNECT_ERROR
-        guard failedLikeTLS, options.usesTLS else { return error }
+        guard failedLikeTLS, options.usesTLS else { return Diagnosis(error: error, certificateRejected: false) }
         if options.verifyCertificate, acceptsConnectionsWithoutVerification(options) {
             let trusted = options.caFile.map { "a CA in \($0)" } ?? "a CA of the system trust store"
-            return LDAPError(
+            let rejected = LDAPError(
                 code: error.code,
                 diagnostic: "TLS certificate rejected: the server's certificate is not signed by \(trusted) "
                     + "or was not issued for the host of \(options.url)",
                 operation: error.operation)
+            return Diagnosis(error: rejected, certificateRejected: true)
         }
         if error.diagnostic == "(unknown error code)" {
-            return LDAPError(code: error.code, diagnostic: "TLS handshake failed (libldap gives no reason)",
-                             operation: error.operation)
+            let unexplained = LDAPError(code: error.code, diagnostic: "TLS handshake failed (libldap gives no reason)",
+                                        operation: error.operation)
+            return Diagnosis(error: unexplained, certificateRejected: false)
         }
-        return error
+        return Diagnosis(error: error, certificateRejected: false)
     }
 
     private static func acceptsConnectionsWithoutVerification(_ options: LDAPConnectionOptions) -> Bool {

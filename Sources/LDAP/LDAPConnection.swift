@@ -78,4 +78,16 @@ public final class LDAPConnection: Sendable {
     public func close() async {
         await handle.close()
     }
+
+    /// Runs `body`, then closes the connection on every path (an async close cannot go in a `defer`).
+    public func closing<Result>(_ body: (LDAPConnection) async throws -> Result) async throws -> Result {
+        do {
+            let result = try await body(self)
+            await close()
+            return result
+        } catch {
+            await close()
+            throw error
+        }
+    }
 }

@@ -1,4 +1,9 @@
 internal import CLDAP
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
 
 /// One connection's libldap session, used only from the connection's own serial queue.
 ///
@@ -27,20 +32,31 @@ actor LDAPHandle {
 
     func open(_ options: LDAPConnectionOptions) throws(LDAPError) {
         precondition(session == nil, "an LDAPHandle is opened once")
-        let started = ContinuousClock.now
-        do {
-            session = try LibLDAPSession(options)
-        } catch where options.usesTLS && (error.code == LDAP_SERVER_DOWN || error.code == LDAP_CONNECT_ERROR)
-                        && ContinuousClock.now - started < options.networkTimeout / 2 {
-            // A TLS connect can fail fast for a passing reason (a busy server resetting the handshake). One more
-            // verified attempt first, so the diagnosis that follows is about the certificate. A slow failure
-            // (a silent server) is not retried: the network timeout stays the bound.
+        let deadline = ContinuousClock.now + options.networkTimeout
+        var pause = Duration.milliseconds(100)
+        while true {
             do {
                 session = try LibLDAPSession(options)
-            } catch {
-                throw CertificateDiagnosis.explain(error, connecting: options)
+                return
+            } catch where options.usesTLS && (error.code == LDAP_SERVER_DOWN || error.code == LDAP_CONNECT_ERROR) {
+                // libldap reports a refused certificate and a busy server resetting the handshake alike. The
+                // diagnosis tells them apart; only the passing kind is tried again, with a growing pause, for
+                // as long as the network timeout lasts. A slow failure (a silent server) has used the
+                // timeout up already, so the network timeout stays the bound.
+                let diagnosis = CertificateDiagnosis.explain(error, connecting: options)
+                if diagnosis.certificateRejected || Task.isCancelled || ContinuousClock.now + pause >= deadline {
+                    throw diagnosis.error
+                }
+                Self.block(for: pause)
+                pause = min(pause * 2, .seconds(2))
             }
         }
+    }
+
+    /// Blocks this connection's own queue (never the cooperative pool's threads) between connect attempts.
+    private static func block(for duration: Duration) {
+        let pause = duration.cTimeval
+        usleep(useconds_t(pause.tv_sec) * 1_000_000 + useconds_t(pause.tv_usec))
     }
 
     /// Sends the unbind request and releases the session. Idempotent.

@@ -5,8 +5,9 @@ import NIOHTTP1
 
 /// A small JSON-over-HTTP exchange for the OAuth 2.0 side (discovery, token, registration), where the
 /// SCIM client's retry and error rules do not apply. Errors keep OAuth's `error` / `error_description`.
+/// Redirects are not followed (``oauthHTTPClient``): a 3xx is reported with where it pointed.
 struct HTTPJSON: Sendable {
-    let http: HTTPClient
+    var http: HTTPClient = oauthHTTPClient
     let timeout: Duration
 
     struct Response { let status: Int; let body: JSON? }
@@ -24,15 +25,24 @@ struct HTTPJSON: Sendable {
             request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
             request.body = .bytes(ByteBuffer(string: formEncode(form)))
         }
+        let response: HTTPClientResponse
+        let data: Data
         do {
-            let response = try await http.execute(request, timeout: TimeAmount(timeout))
-            let bytes = try await response.body.collect(upTo: 4 << 20)
-            let data = Data(bytes.readableBytesView)
-            return Response(status: Int(response.status.code), body: data.isEmpty ? nil : try? JSON.decode(data))
+            response = try await http.execute(request, timeout: TimeAmount(timeout))
+            data = Data(try await response.body.collect(upTo: 4 << 20).readableBytesView)
         } catch {
             throw OAuthError(operation: "\(method.rawValue) \(url)", status: nil, error: nil,
                              description: "no answer: \(error)")
         }
+        let status = Int(response.status.code)
+        if (300..<400).contains(status) {
+            let location = response.headers.first(name: "location") ?? "nowhere"
+            throw OAuthError(operation: "\(method.rawValue) \(url)", status: status, error: nil,
+                             description: "redirected to \(location); idsync follows no redirect for OAuth requests "
+                                 + "(the credential would go with it): configure the final URL")
+        }
+        // A body that is not JSON leaves `body` nil: the status alone is then reported.
+        return Response(status: status, body: data.isEmpty ? nil : try? JSON.decode(data))
     }
 }
 
@@ -43,9 +53,12 @@ public struct OAuthError: Error, Sendable, CustomStringConvertible {
     /// `error`: invalid_client, access_denied, invalid_client_metadata, …
     public let error: String?
     public let description_: String?
+    /// idsync did not send the request: the endpoint is plain http elsewhere or on another origin.
+    public let isRefusedEndpoint: Bool
 
-    init(operation: String, status: Int?, error: String?, description: String?) {
+    init(operation: String, status: Int?, error: String?, description: String?, refusedEndpoint: Bool = false) {
         self.operation = operation; self.status = status; self.error = error; self.description_ = description
+        self.isRefusedEndpoint = refusedEndpoint
     }
 
     init(operation: String, response: HTTPJSON.Response) {
@@ -53,7 +66,7 @@ public struct OAuthError: Error, Sendable, CustomStringConvertible {
                   description: response.body?["error_description"]?.stringValue ?? response.body?["detail"]?.stringValue)
     }
 
-    public var isUnreachable: Bool { status == nil }
+    public var isUnreachable: Bool { status == nil && !isRefusedEndpoint }
 
     public var description: String {
         var text = operation

@@ -21,7 +21,6 @@ public final class OAuth2ClientCredentials: SCIMCredentialProvider, CustomString
     private let client: Client
     private let method: ClientAuthMethod
     private let scope: String?
-    private let http: HTTPClient
     private let cached = Mutex<(token: String, expires: ContinuousClock.Instant)?>(nil)
 
     public init(tokenURL: String, client: Client, method: ClientAuthMethod = .clientSecretBasic, scope: String? = nil) {
@@ -29,7 +28,6 @@ public final class OAuth2ClientCredentials: SCIMCredentialProvider, CustomString
         self.client = client
         self.method = method
         self.scope = scope
-        http = HTTPClient.shared
     }
 
     public var description: String { "OAuth2ClientCredentials(client \(client.id), secret <redacted>)" }
@@ -48,8 +46,10 @@ public final class OAuth2ClientCredentials: SCIMCredentialProvider, CustomString
         return true
     }
 
-    /// Asks for a token; throws `OAuthError` (invalid_client for a wrong or retired secret).
+    /// Asks for a token; throws `OAuthError` (invalid_client for a wrong or retired secret). The secret goes
+    /// only to an https token endpoint (or one on loopback), and not on to where a redirect points.
     public func fetchToken() async throws -> (token: String, lifetime: Duration) {
+        _ = try EndpointOrigin.requireTrusted(tokenURL, "token request for client \(client.id)")
         var form = [("grant_type", "client_credentials")]
         if let scope { form.append(("scope", scope)) }
         var headers: [(String, String)] = []
@@ -61,7 +61,7 @@ public final class OAuth2ClientCredentials: SCIMCredentialProvider, CustomString
         case .clientSecretPost:
             form += [("client_id", client.id), ("client_secret", client.secret)]
         }
-        let response = try await HTTPJSON(http: http, timeout: .seconds(30)).send(.POST, tokenURL, headers: headers, form: form)
+        let response = try await HTTPJSON(timeout: .seconds(30)).send(.POST, tokenURL, headers: headers, form: form)
         guard response.status == 200, let token = response.body?["access_token"]?.stringValue else {
             throw OAuthError(operation: "token request for client \(client.id)", response: response)
         }

@@ -82,6 +82,8 @@ public final class SCIMClient: Sendable {
         httpConfiguration.timeout = .init(connect: .seconds(10), read: TimeAmount(configuration.timeout))
         httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
         httpConfiguration.decompression = .enabled(limit: .ratio(50))
+        // Every request carries the credential: a redirect is reported, never followed to where it points.
+        httpConfiguration.redirectConfiguration = .disallow
         http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
     }
 
@@ -225,7 +227,7 @@ public final class SCIMClient: Sendable {
                     continue
                 }
             }
-            throw scimError(status: status, method: method, path: path, body: bytes)
+            throw scimError(status: status, method: method, path: path, headers: response.headers, body: bytes)
         }
     }
 
@@ -253,7 +255,12 @@ public final class SCIMClient: Sendable {
         return .milliseconds(Int64(max(0, date.timeIntervalSinceNow) * 1000))
     }
 
-    private func scimError(status: Int, method: HTTPMethod, path: String, body: ByteBuffer) -> SCIMError {
+    private func scimError(status: Int, method: HTTPMethod, path: String, headers: HTTPHeaders, body: ByteBuffer) -> SCIMError {
+        if (300..<400).contains(status) {
+            return SCIMError(kind: .status(status), method: method.rawValue, path: path, scimType: nil,
+                             detail: "redirected to \(headers.first(name: "location") ?? "nowhere"); idsync follows no redirect "
+                                 + "(the credential would go with it): set the connector's url to the final address")
+        }
         let data = Data(body.readableBytesView)
         if let json = try? JSON.decode(data) {
             let scimType = json.value(forAttribute: "scimType")?.stringValue, detail = json.value(forAttribute: "detail")?.stringValue
@@ -295,5 +302,51 @@ extension TimeAmount {
     init(_ duration: Duration) {
         let (seconds, attoseconds) = duration.components
         self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
+
+// MARK: Schemas and resource types (RFC 7644 §4, RFC 7643 §6–7)
+
+extension SCIMClient {
+    /// The schemas served at /Schemas; nil when the service provider serves none.
+    public func schemas() async throws -> [SCIMSchemaDefinition]? {
+        guard let json = try await discovery("/Schemas") else { return nil }
+        return try decoded("/Schemas") { () throws(SCIMSchemaDecodingError) in
+            try SCIMSchemaCatalog.decode(schemas: json, resourceTypes: nil).schemas
+        }
+    }
+
+    /// The resource types served at /ResourceTypes; nil when the service provider serves none.
+    public func resourceTypes() async throws -> [SCIMResourceTypeDefinition]? {
+        guard let json = try await discovery("/ResourceTypes") else { return nil }
+        return try decoded("/ResourceTypes") { () throws(SCIMSchemaDecodingError) in
+            try SCIMSchemaCatalog.decode(schemas: [], resourceTypes: json).resourceTypes
+        }
+    }
+
+    /// What the service provider says about its schemas, to check flows against; nil when it does not serve
+    /// /Schemas (nothing can be checked). A target without /ResourceTypes gives a catalog without resource types.
+    public func schemaCatalog() async throws -> SCIMSchemaCatalog? {
+        guard let schemas = try await schemas() else { return nil }
+        return SCIMSchemaCatalog(schemas: schemas, resourceTypes: try await resourceTypes() ?? [])
+    }
+
+    /// The body of a discovery endpoint; nil when the server says it has none (404, 405, 501: RFC 7644 §4
+    /// endpoints are often left out). Any other failure is thrown.
+    func discovery(_ path: String) async throws -> JSON? {
+        do {
+            guard let body = try await send(.GET, path).body else { throw invalid(.GET, path, "empty body") }
+            return body
+        } catch let error as SCIMError where [404, 405, 501].contains(error.status ?? 0) {
+            return nil
+        }
+    }
+
+    private func decoded<Value>(_ path: String, _ decode: () throws(SCIMSchemaDecodingError) -> Value) throws(SCIMError) -> Value {
+        do {
+            return try decode()
+        } catch {
+            throw invalid(.GET, path, error.reason)
+        }
     }
 }

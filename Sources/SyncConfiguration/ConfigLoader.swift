@@ -79,8 +79,8 @@ private struct ConfigReader {
         if config.sourceConnectors.isEmpty {
             throw ConfigError(file: file, line: top.line, keyPath: "connectors", message: "no ldap connector: idsync needs a directory to read from")
         }
-        if connectors.filter({ $0.role == .target }).count != 1 {
-            throw ConfigError(file: file, line: top.line, keyPath: "connectors", message: "exactly one scim connector is needed, the directory idsync writes to")
+        if config.targetConnectors.isEmpty {
+            throw ConfigError(file: file, line: top.line, keyPath: "connectors", message: "no scim connector: idsync needs an application to write to")
         }
         if let logon = service.logonConnector, config.connector(named: logon)?.role != .source {
             throw ConfigError(file: file, line: top.node("service")?.mark?.line, keyPath: "service.logon_connector",
@@ -121,6 +121,7 @@ private struct ConfigReader {
         settings.runHistoryRetention = try node.duration("run_history_retention") ?? settings.runHistoryRetention
         settings.fullCycleInterval = try node.duration("full_cycle_interval") ?? settings.fullCycleInterval
         settings.rulesFile = try path(node.string("rules"), in: node, key: "rules", mustExist: true)
+        settings.exportConcurrency = try node.int("export_concurrency", range: 1...64) ?? settings.exportConcurrency
         try node.finish()
         return settings
     }
@@ -167,7 +168,15 @@ private struct ConfigReader {
         var ldap = LDAPConnectorConfig(flavor: flavor, url: url, startTLS: startTLS, tlsCAFile: caFile, tlsVerify: tlsVerify,
                                        bindDN: bindDN, passwordFile: passwordFile, baseDN: baseDN, containers: containers,
                                        pageSize: pageSize, timeout: timeout)
+        if let connectTimeout = try node.duration("connect_timeout") {
+            guard connectTimeout > .zero else { throw node.error("connect_timeout", "must be longer than 0s") }
+            ldap.connectTimeout = connectTimeout
+        }
         ldap.deleteDetection = try node.choice("delete_detection", ["sweep": .sweep, "tombstones": .tombstones]) ?? .sweep
+        ldap.allowPlaintextBind = try node.bool("allow_plaintext_bind") ?? false
+        if ldap.allowPlaintextBind && ldap.bindsOverTLS {
+            throw node.error("allow_plaintext_bind", "applies only to ldap:// without start_tls; this connection is TLS already")
+        }
         return ldap
     }
 
@@ -177,6 +186,7 @@ private struct ConfigReader {
               URLComponents(string: url)?.host?.isEmpty == false else {
             throw node.error("url", "\"\(url)\" is not an http:// or https:// URL with a host")
         }
+        if let problem = TransportPolicy.plainHTTPProblem(url) { throw node.error("url", problem) }
         guard var authNode = try node.object("auth") else { throw node.error("auth", "is required") }
         let authType = try authNode.requiredString("type")
         let auth: SCIMConnectorConfig.Auth
@@ -204,16 +214,28 @@ private struct ConfigReader {
         var scim = SCIMConnectorConfig(url: url, auth: auth, timeout: timeout)
         scim.bulk = try node.bool("bulk") ?? true
         scim.concurrency = try node.int("concurrency", range: 1...64) ?? 8
+        scim.deprovision = try node.choice("deprovision", ["delete": .delete, "disable": .disable]) ?? .delete
+        if case .scalar = node.node("deprovision_delete_after"), try node.string("deprovision_delete_after") == "never" {
+            scim.deprovisionDeleteAfter = nil
+        } else if let after = try node.duration("deprovision_delete_after") {
+            guard scim.deprovision == .disable else {
+                throw node.error("deprovision_delete_after", "applies only with deprovision: disable")
+            }
+            scim.deprovisionDeleteAfter = after
+        }
+        scim.deletionThreshold = try node.int("deletion_threshold", range: 0...10_000_000)
+        scim.staging = try node.bool("staging")
         return scim
     }
 
-    /// An http(s) URL, or nil.
+    /// An https URL (http only to loopback), or nil.
     private func httpURL(_ value: String?, in node: YAMLObject, key: String) throws -> String? {
         guard let value else { return nil }
         guard let scheme = URLComponents(string: value)?.scheme?.lowercased(), ["http", "https"].contains(scheme),
               URLComponents(string: value)?.host?.isEmpty == false else {
             throw node.error(key, "\"\(value)\" is not an http:// or https:// URL with a host")
         }
+        if let problem = TransportPolicy.plainHTTPProblem(value) { throw node.error(key, problem) }
         return value
     }
 

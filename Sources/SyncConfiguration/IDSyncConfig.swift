@@ -12,8 +12,14 @@ public struct IDSyncConfig: Sendable {
 
     /// The directories idsync reads from, in configuration order.
     public var sourceConnectors: [ConnectorConfig] { connectors.filter { $0.role == .source } }
-    /// The cloud directory idsync writes to.
-    public var targetConnector: ConnectorConfig? { connectors.first { $0.role == .target } }
+    /// The applications idsync writes to (SCIM service providers), in configuration order.
+    public var targetConnectors: [ConnectorConfig] { connectors.filter { $0.role == .target } }
+
+    /// The target connector named `name`, with its SCIM settings.
+    public func scimConnector(named name: String) -> SCIMConnectorConfig? {
+        guard case .scim(let scim)? = connector(named: name)?.kind else { return nil }
+        return scim
+    }
 
     /// The directory the service logs on to as its service account.
     public var logonConnector: (name: String, ldap: LDAPConnectorConfig)? {
@@ -50,6 +56,8 @@ public struct SyncSettings: Sendable {
     public var fullCycleInterval: Duration = .seconds(7 * 86400)
     /// The sync rules file; nil: the built-in rules of each connector's flavor.
     public var rulesFile: String?
+    /// How many targets one cycle exports to at once.
+    public var exportConcurrency = 2
     public init() {}
 }
 
@@ -78,13 +86,19 @@ public struct LDAPConnectorConfig: Sendable {
     public var tlsCAFile: String?
     /// false only for labs: certificates are then not verified, and idsync warns on every connect.
     public var tlsVerify: Bool
+    /// true only for labs: a simple bind over ldap:// without StartTLS is then allowed (idsync warns at every
+    /// start); otherwise it is refused before the password is sent.
+    public var allowPlaintextBind = false
     public var bindDN: String
     public var passwordFile: String?
     public var baseDN: String
     /// Subtrees in scope; empty means the whole base DN.
     public var containers: [String]
     public var pageSize: Int
+    /// The longest one LDAP operation may take.
     public var timeout: Duration
+    /// The longest connecting may take: TCP, then the TLS handshake (a slow link to a remote DC needs more).
+    public var connectTimeout: Duration = .seconds(10)
     /// How a delta import finds deletes: `sweep` compares the objectGUIDs in scope with the connector
     /// space (always right, one attribute per object); `tombstones` trusts DirSync to return deleted
     /// objects, which needs an account that can read them (Windows AD: Replicating Directory Changes).
@@ -121,4 +135,19 @@ public struct SCIMConnectorConfig: Sendable {
     public var bulk = true
     /// Requests in flight at once when Bulk is not used.
     public var concurrency = 8
+    /// What happens in this target to an object that leaves its scope or is deleted in the source.
+    public var deprovision: Deprovision = .delete
+    /// With `deprovision: disable`, how long a disabled object stays before it is deleted; nil: never.
+    public var deprovisionDeleteAfter: Duration?
+    /// This target's deletion threshold; nil: sync.deletion_threshold.
+    public var deletionThreshold: Int?
+    /// Staging for this target alone (imports and syncs, no export to it); nil: service.staging.
+    public var staging: Bool?
+
+    public enum Deprovision: String, Sendable {
+        /// DELETE the object (Entra Connect's behaviour).
+        case delete
+        /// PATCH `active: false` (users; groups are deleted), as Entra provisioning does for applications.
+        case disable
+    }
 }

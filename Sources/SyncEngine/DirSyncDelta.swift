@@ -31,11 +31,13 @@ final class DirSyncDelta: DeltaSource {
 
     private enum Phase { case dirSync, containers, sweep, done }
 
-    init(connection: LDAPConnection, connector: String, config: LDAPConnectorConfig, watermark: Watermark) {
+    /// `mapper` says what is read: the DirSync search asks for the same attributes, since DirSync reports
+    /// an object only when an attribute it was asked for changed.
+    init(connection: LDAPConnection, connector: String, config: LDAPConnectorConfig, mapper: EntryMapper, watermark: Watermark) {
         self.connection = connection
         self.connector = connector
         self.config = config
-        self.mapper = EntryMapper(flavor: config.flavor)
+        self.mapper = mapper
         self.watermark = watermark
         self.sweepBases = config.searchBases
     }
@@ -74,14 +76,14 @@ final class DirSyncDelta: DeltaSource {
             guard let guid = entry.values("objectGUID").first.flatMap(ActiveDirectory.guidString) else { continue }
             if entry.string("isDeleted")?.uppercased() == "TRUE" {
                 changes.append(.delete(anchor: guid))
-            } else if entry.strings("objectClass").contains(where: { $0.caseInsensitiveCompare("organizationalUnit") == .orderedSame }) {
+            } else if Self.isContainer(entry) {
                 if isInScope(entry.dn) { changedContainers.append(entry.dn) }
             } else if !isInScope(entry.dn) {
                 // Outside every container in scope (DirSync answers for the whole domain): nothing to read. If it
                 // was in scope before, it has left it, which for the target is a delete.
                 changes.append(.delete(anchor: guid))
-            } else {
-                changes.append(try await reread(guid))
+            } else if let change = try await reread(guid) {
+                changes.append(change)
             }
         }
         watermark.cookie = response.cookie
@@ -89,16 +91,27 @@ final class DirSyncDelta: DeltaSource {
         return DeltaPage(changes: changes)
     }
 
-    /// The object as it is now, if it is still a user or group in scope; otherwise it left the scope.
-    private func reread(_ guid: String) async throws -> DeltaChange {
+    /// The object as it is now, if it is still a user or group in scope; otherwise it left the scope. An OU
+    /// is queued for its subtree to be read (nil): DirSync sends only the changed attributes, so a moved or
+    /// renamed OU comes without its objectClass (Samba sends name and parentGUID) and is known only here.
+    private func reread(_ guid: String) async throws -> DeltaChange? {
         do {
-            let found = try await connection.search(base: "<GUID=\(guid)>", scope: .base, filter: mapper.filter,
+            let found = try await connection.search(base: "<GUID=\(guid)>", scope: .base,
+                                                    filter: "(|\(mapper.filter)(objectClass=organizationalUnit))",
                                                     attributes: mapper.attributes)
             guard let entry = found.entries.first, isInScope(entry.dn) else { return .delete(anchor: guid) }
+            if Self.isContainer(entry) {
+                changedContainers.append(entry.dn)
+                return nil
+            }
             return .upsert(mapper.item(from: try await connection.readingRemainingRanges(of: entry)))
         } catch let error as LDAPError where error.isNoSuchObject {
             return .delete(anchor: guid)
         }
+    }
+
+    private static func isContainer(_ entry: LDAPEntry) -> Bool {
+        entry.strings("objectClass").contains { $0.caseInsensitiveCompare("organizationalUnit") == .orderedSame }
     }
 
     private func isInScope(_ dn: String) -> Bool {
@@ -119,7 +132,8 @@ final class DirSyncDelta: DeltaSource {
                                                          attributes: mapper.attributes, pageSize: config.pageSize).makeAsyncIterator()
             }
             if let entry = try await containerSearch?.next() {
-                changes.append(.upsert(mapper.item(from: entry)))
+                // A group moved with its OU holds all its members: AD sends 1,500 per range.
+                changes.append(.upsert(mapper.item(from: try await connection.readingRemainingRanges(of: entry))))
             } else {
                 containerSearch = nil
             }

@@ -11,30 +11,36 @@ public final class LDAPSourceConnector: SourceConnector {
     private let config: LDAPConnectorConfig
     private let password: @Sendable () throws -> String
     private let logger: Logger
+    private let mapper: EntryMapper
     private let connection = Mutex<LDAPConnection?>(nil)
 
     /// `password` is asked for once, when the connector opens, and not kept.
     /// AD's linked attributes (member, manager) follow renames without changing the groups that hold them.
     public var referencesFollowRenames: Bool { config.flavor == .activeDirectory }
 
-    public init(name: String, config: LDAPConnectorConfig, password: @escaping @Sendable () throws -> String, logger: Logger) {
+    /// `attributes`: what the inbound rules in force read from this directory; nil reads the flavor's
+    /// built-in list (``SourceAttributes/builtIn(_:)``). Every read path (full import, DirSync, syncrepl)
+    /// reads the same attributes, so a delta never drops what a full import kept.
+    public init(name: String, config: LDAPConnectorConfig, password: @escaping @Sendable () throws -> String, logger: Logger,
+                attributes: SourceAttributes? = nil) {
         self.name = name
         self.config = config
         self.password = password
         self.logger = logger
+        self.mapper = EntryMapper(flavor: config.flavor, attributes: attributes)
     }
 
     public func open() async throws {
-        if !config.tlsVerify {
+        // Before anything connects: no password goes over plain ldap:// unless a lab allows it.
+        if let refusal = config.plaintextBindRefusal { throw ConnectorError(connector: name, refusal) }
+        if !config.bindsOverTLS {
+            logger.warning("\(LDAPConnectorConfig.plaintextBindWarning)", metadata: ["connector": "\(name)"])
+        } else if !config.tlsVerify {
             logger.warning("tls_verify is false: the server certificate is NOT verified; use only in a lab",
                            metadata: ["connector": "\(name)", "url": "\(config.url)"])
-        } else if config.url.lowercased().hasPrefix("ldap://") && !config.startTLS {
-            logger.warning("plain ldap:// without start_tls: the bind password crosses the network in the clear",
-                           metadata: ["connector": "\(name)"])
         }
         let secret = try password()   // before connecting: without it there is nothing to do
-        let options = LDAPConnectionOptions(url: config.url, startTLS: config.startTLS, caFile: config.tlsCAFile,
-                                            verifyCertificate: config.tlsVerify, operationTimeout: config.timeout)
+        let options = config.connectionOptions
         let opened: LDAPConnection
         do {
             opened = try await LDAPConnection.connect(options)
@@ -71,16 +77,16 @@ public final class LDAPSourceConnector: SourceConnector {
 
     public func deltaImport(from watermark: Data) -> DeltaStream {
         let connection = connection.withLock { $0 }
-        let config = config, name = name
+        let config = config, name = name, mapper = mapper
         return DeltaStream {
             guard let connection else { return RejectedDelta(reason: "not connected") }
             switch config.flavor {
             case .activeDirectory:
                 guard let decoded = try? JSONDecoder().decode(DirSyncDelta.Watermark.self, from: watermark) else { break }
-                return DirSyncDelta(connection: connection, connector: name, config: config, watermark: decoded)
+                return DirSyncDelta(connection: connection, connector: name, config: config, mapper: mapper, watermark: decoded)
             case .openLDAP:
                 guard let decoded = try? JSONDecoder().decode(SyncReplDelta.Watermark.self, from: watermark) else { break }
-                return SyncReplDelta(connection: connection, connector: name, config: config, watermark: decoded)
+                return SyncReplDelta(connection: connection, connector: name, config: config, mapper: mapper, watermark: decoded)
             }
             return RejectedDelta(reason: "the stored watermark is not a \(config.flavor.rawValue) one")
         }
@@ -93,9 +99,19 @@ public final class LDAPSourceConnector: SourceConnector {
 
     public func fullImport() -> ImportStream {
         let connection = connection.withLock { $0 }
-        let config = config, name = name
+        let config = config, name = name, mapper = mapper
         return ImportStream {
-            PagedImport(connection: connection, connectorName: name, config: config, mapper: EntryMapper(flavor: config.flavor))
+            PagedImport(connection: connection, connectorName: name, config: config, mapper: mapper)
+        }
+    }
+
+    /// The directory's schema (its subschema entry's attribute types): which attributes exist, and which
+    /// are single-valued or binary. After ``open()``.
+    public func schema() async throws -> DirectorySchema {
+        do {
+            return try await openConnection().readSchema()
+        } catch let error as LDAPError {
+            throw ConnectorError(connector: name, "cannot read the directory schema: \(error.description)")
         }
     }
 }

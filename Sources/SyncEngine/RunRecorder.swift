@@ -1,3 +1,4 @@
+import Failpoints
 import Foundation
 import SyncStore
 
@@ -15,6 +16,9 @@ public typealias EventSink = @Sendable (EventRecord) -> Void
 final class RunRecorder {
     private let store: any SyncStore
     private(set) var run: RunRecord
+    /// The objects counted so far, for the crash-safety tests' progress failpoints (`exported:500`): the one
+    /// place every import, sync and export run counts what it did.
+    private var progress: RunProgress
 
     /// Runs `body` as one recorded run: the history row is created first, finished with success (or
     /// completed-with-errors) when `body` returns, and with failed and the error's text when it throws.
@@ -40,6 +44,7 @@ final class RunRecorder {
 
     private init(store: any SyncStore, connector: String, profile: RunProfile) throws {
         self.store = store
+        progress = RunProgress(Self.failpointRun(profile))
         var run = RunRecord(connector: connector, profile: profile)
         run.id = try store.write { try $0.insert(run) }
         self.run = run
@@ -50,9 +55,18 @@ final class RunRecorder {
     /// A remark kept with the run (why a delta import became a full one, say); never a secret.
     func note(_ text: String) { run.message = text }
 
-    func added(_ count: Int = 1) { run.adds += count }
-    func updated(_ count: Int = 1) { run.updates += count }
-    func deleted(_ count: Int = 1) { run.deletes += count }
+    func added(_ count: Int = 1) { run.adds += count; progress.advance(count) }
+    func updated(_ count: Int = 1) { run.updates += count; progress.advance(count) }
+    func deleted(_ count: Int = 1) { run.deletes += count; progress.advance(count) }
+
+    /// The name a progress failpoint gives this kind of run: full and delta alike.
+    static func failpointRun(_ profile: RunProfile) -> ProgressPoint.Run {
+        switch profile {
+        case .fullImport, .deltaImport: .importing
+        case .fullSync, .deltaSync: .syncing
+        case .export: .exporting
+        }
+    }
 
     /// Records a per-object error inside the caller's transaction.
     func error(_ writer: any StoreWriter, object: String, attribute: String? = nil, _ message: String) throws {

@@ -32,86 +32,62 @@ enum SCIMMapping {
         }
     }
 
-    static func resource(_ type: ObjectType, _ attributes: AttributeMap, references: References) -> JSON {
-        var object: [String: JSON] = [:]
-        var schemas: [JSON] = [.string(resourceType(type).coreSchema)]
-        var enterprise: [String: JSON] = [:]
-        var name: [String: JSON] = [:]
-        for (attribute, values) in attributes.normalized.sorted(by: { $0.key < $1.key }) {
-            if attribute.hasPrefix(enterprisePrefix) {
-                let key = String(attribute.dropFirst(enterprisePrefix.count))
-                enterprise[key] = value(attribute, values, references: references)
-            } else if attribute.hasPrefix("name.") {
-                name[String(attribute.dropFirst(5))] = value(attribute, values, references: references)
-            } else {
-                object[attribute] = value(attribute, values, references: references)
-            }
+    /// The target attributes idsync wrote before rules could name any SCIM path: what is read back when
+    /// the caller does not say which paths its rules flow to.
+    static func builtInAttributes(_ type: ObjectType) -> Set<String> {
+        switch type {
+        case .user:
+            ["externalId", "displayName", "userName", "title", "active", "name.givenName", "name.familyName", "name.formatted",
+             "emails", "phoneNumbers", "enterprise.department", "enterprise.employeeNumber", "enterprise.manager"]
+        case .group: ["externalId", "displayName", "members"]
         }
-        if !name.isEmpty { object["name"] = .object(name) }
+    }
+
+    /// The translation for one object type; reference attributes are written with `references` (members
+    /// with `$ref`, the manager as `{"value": id}`).
+    static func codec(_ type: ObjectType, references: References?, schema: SCIMSchemaCatalog?) -> SCIMResourceCodec {
+        SCIMResourceCodec(resourceType: resourceType(type), catalog: schema, referencePaths: referenceAttributes(type)) { key, id in
+            if key == "members", let references { return references.member(id) }
+            return ["value": .string(id)]
+        }
+    }
+
+    /// The resource for a POST. Without a schema catalog, `active` and `*.primary` are booleans and every
+    /// other value a string; with one, values are converted by the target's attribute types.
+    static func resource(_ type: ObjectType, _ attributes: AttributeMap, references: References,
+                         schema: SCIMSchemaCatalog? = nil) -> JSON {
+        var json = codec(type, references: references, schema: schema).resource(attributes)
         // A group's members are required by some servers even when empty.
-        if type == .group, object["members"] == nil { object["members"] = [] }
-        if !enterprise.isEmpty {
-            schemas.append(.string(SCIMSchema.enterpriseUser))
-            object[SCIMSchema.enterpriseUser] = .object(enterprise)
+        if type == .group, json["members"] == nil, case .object(var object) = json {
+            object["members"] = []
+            json = .object(object)
         }
-        object["schemas"] = .array(schemas)
-        return .object(object)
+        return json
     }
 
-    /// The JSON value of one flat attribute. Multi-valued attributes carry only `value`: the sub-attributes
-    /// `type` and `primary` are optional (RFC 7643 §2.4) and some servers refuse them.
+    /// The JSON value of one flat attribute, as a PATCH replacing it carries it.
     static func value(_ attribute: String, _ values: [String], references: References) -> JSON {
-        switch attribute {
-        case "active":
-            return .bool(values.first == "true")
-        case "emails", "phoneNumbers":
-            return .array(values.map { ["value": .string($0)] })
-        case "members":
-            return .array(values.map(references.member))
-        case "enterprise.manager":
-            return ["value": .string(values.first ?? "")]
-        default:
-            return .string(values.first ?? "")
-        }
+        codec(attribute == "members" ? .group : .user, references: references, schema: nil).value(ofKey: attribute, values)
     }
 
-    /// The SCIM attribute path of a flat attribute, for PATCH.
+    /// The SCIM attribute path of a flat attribute, for PATCH: extensions by their URN.
     static func path(_ attribute: String) -> String {
-        attribute.hasPrefix(enterprisePrefix)
-            ? SCIMSchema.enterpriseUser + ":" + attribute.dropFirst(enterprisePrefix.count)
-            : attribute
+        do {
+            return try SCIMPath(parsing: attribute).patchPath
+        } catch {
+            // Not a path idsync's rules accept: the name as it is, as it was always sent.
+            return attribute
+        }
     }
 
     // MARK: SCIM resource → flat attributes
 
-    /// The attributes idsync manages, read from a resource the target holds.
-    static func attributes(_ type: ObjectType, from resource: JSON) -> AttributeMap {
-        var result: AttributeMap = [:]
-        func set(_ name: String, _ value: String?) { if let value, !value.isEmpty { result[name] = [value] } }
-        set("externalId", resource.value(forAttribute: "externalId")?.stringValue)
-        set("displayName", resource.value(forAttribute: "displayName")?.stringValue)
-        switch type {
-        case .user:
-            set("userName", resource.value(forAttribute: "userName")?.stringValue)
-            set("title", resource.value(forAttribute: "title")?.stringValue)
-            if let active = resource.value(forAttribute: "active")?.boolValue { result["active"] = [active ? "true" : "false"] }
-            let name = resource.value(forAttribute: "name")
-            for part in ["givenName", "familyName", "formatted"] {
-                set("name.\(part)", name?.value(forAttribute: part)?.stringValue)
-            }
-            for multi in ["emails", "phoneNumbers"] {
-                let values = (resource.value(forAttribute: multi)?.arrayValue ?? []).compactMap { $0["value"]?.stringValue }
-                if !values.isEmpty { result[multi] = values }
-            }
-            let enterprise = resource.value(forAttribute: SCIMSchema.enterpriseUser)
-            set("enterprise.department", enterprise?.value(forAttribute: "department")?.stringValue)
-            set("enterprise.employeeNumber", enterprise?.value(forAttribute: "employeeNumber")?.stringValue)
-            set("enterprise.manager", enterprise?.value(forAttribute: "manager")?.value(forAttribute: "value")?.stringValue)
-        case .group:
-            let members = (resource.value(forAttribute: "members")?.arrayValue ?? []).compactMap { $0["value"]?.stringValue }
-            if !members.isEmpty { result["members"] = members }
-        }
-        return result
+    /// The attributes idsync manages, read from a resource the target holds: `managed` (the canonical paths
+    /// the rules flow to for the target; nil: the built-in ones). Pass the catalog `resource` was given:
+    /// reading back what it wrote gives the same map.
+    static func attributes(_ type: ObjectType, from resource: JSON, managed: Set<String>? = nil,
+                           schema: SCIMSchemaCatalog? = nil) -> AttributeMap {
+        codec(type, references: nil, schema: schema).attributes(from: resource, managed: managed ?? builtInAttributes(type))
     }
 
     /// Whether a PATCH removes members by a value filter.
@@ -121,34 +97,52 @@ enum SCIMMapping {
 
     // MARK: Differences → PATCH
 
-    /// The PATCH operations that turn `old` into `new`: only what changed. Members change by value, so a
-    /// 10,000-member group is not rewritten to add one member — unless `replaceMembers`, for servers that
-    /// refuse removal by a value filter (`members[value eq "id"]`).
+    /// The PATCH operations that turn `old` into `new`: only what changed (see `SCIMResourceCodec`). Members
+    /// change by value, so a 10,000-member group is not rewritten to add one member — unless `replaceMembers`,
+    /// for servers that refuse removal by a value filter (`members[value eq "id"]`); such a server also gets
+    /// whole lists for other filtered elements.
     static func patchOperations(_ type: ObjectType, from old: AttributeMap, to new: AttributeMap, references: References,
-                                replaceMembers: Bool = false) -> [SCIMPatchOperation] {
-        var operations: [SCIMPatchOperation] = []
-        let names = Set(old.keys).union(new.keys).sorted()
-        for attribute in names {
-            let before = old[attribute] ?? [], after = new[attribute] ?? []
-            guard before != after else { continue }
-            if attribute == "members" && replaceMembers {
-                operations.append(SCIMPatchOperation(.replace, path: "members", value: value("members", after, references: references)))
-            } else if attribute == "members" {
-                let beforeSet = Set(before), afterSet = Set(after)
-                let added = after.filter { !beforeSet.contains($0) }
-                let removed = before.filter { !afterSet.contains($0) }
-                if !added.isEmpty {
-                    operations.append(SCIMPatchOperation(.add, path: "members", value: value("members", added, references: references)))
-                }
-                for member in removed {
-                    operations.append(SCIMPatchOperation(.remove, path: "members[value eq \(scimFilterString(member))]"))
-                }
-            } else if after.isEmpty {
-                operations.append(SCIMPatchOperation(.remove, path: path(attribute)))
-            } else {
-                operations.append(SCIMPatchOperation(.replace, path: path(attribute), value: value(attribute, after, references: references)))
+                                replaceMembers: Bool = false, schema: SCIMSchemaCatalog? = nil) -> [SCIMPatchOperation] {
+        var others = (old: old, new: new)
+        others.old["members"] = nil
+        others.new["members"] = nil
+        var operations = codec(type, references: references, schema: schema)
+            .patchOperations(from: others.old, to: others.new, replaceWholeLists: replaceMembers)
+        let before = old["members"] ?? [], after = new["members"] ?? []
+        guard before != after else { return operations }
+        if replaceMembers {
+            operations.append(SCIMPatchOperation(.replace, path: "members", value: .array(after.map(references.member))))
+        } else {
+            let beforeSet = Set(before), afterSet = Set(after)
+            let added = after.filter { !beforeSet.contains($0) }
+            let removed = before.filter { !afterSet.contains($0) }
+            if !added.isEmpty {
+                operations.append(SCIMPatchOperation(.add, path: "members", value: .array(added.map(references.member))))
+            }
+            for member in removed {
+                operations.append(SCIMPatchOperation(.remove, path: "members[value eq \(scimFilterString(member))]"))
             }
         }
         return operations
+    }
+}
+
+extension RuleSet {
+    /// The target attributes idsync manages for a target connector, per object type: the flow targets of the
+    /// outbound rules in force for it, as canonical SCIM paths (the keys of a pending export's map). The
+    /// export touches nothing else on the target.
+    public func managedAttributes(connector: String) -> [ObjectType: Set<String>] {
+        var managed: [ObjectType: Set<String>] = [:]
+        for type in ObjectType.allCases {
+            managed[type] = Set(outbound(type: type, connector: connector).flatMap(\.flows).map { flow in
+                do {
+                    return try SCIMPath(parsing: flow.target).canonical
+                } catch {
+                    // Refused when the rules loaded; the key is the flow's target as written, as the sync uses it.
+                    return flow.target
+                }
+            })
+        }
+        return managed
     }
 }

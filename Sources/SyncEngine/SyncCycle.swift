@@ -4,45 +4,80 @@ import SCIM
 import SyncConfiguration
 import SyncStore
 
-/// Opens the configured connectors: every one must connect and authenticate before a run starts.
+/// Opens the configured connectors: every directory must connect and authenticate before a run starts;
+/// of the targets, those that can. A target that cannot (down, refused credential) is kept aside with its
+/// reason: its export fails on its own and the other targets still get theirs. When no target can be
+/// opened, nothing runs at all.
 public struct ConnectorSet: Sendable {
     public let sources: [any SourceConnector]
-    public let target: SCIMTargetConnector
+    public let targets: [SCIMTargetConnector]
+    /// Targets that could not be opened, with the reason (their exports fail with it).
+    public let unavailable: [(name: String, reason: String)]
 
-    /// Builds the connectors of `config` and opens them; throws `ConnectorError` naming the first that
-    /// cannot be used, after closing the others. Nothing is written anywhere before this succeeds.
-    public static func open(_ config: IDSyncConfig, secrets: ConnectorSecrets, logger: Logger) async throws -> ConnectorSet {
+    public func target(named name: String) -> SCIMTargetConnector? { targets.first { $0.name == name } }
+
+    /// A target connector with its credential (from its file or the vault), not opened yet.
+    public static func makeTarget(name: String, config: SCIMConnectorConfig, secrets: ConnectorSecrets,
+                                  logger: Logger) async throws -> SCIMTargetConnector {
+        let credentials: any SCIMCredentialProvider
+        switch config.auth {
+        case .bearer(let tokenFile):
+            credentials = BearerToken(try secrets.secret(connector: name, field: SecretField.token, file: tokenFile))
+        case .oauth2ClientCredentials(let settings):
+            credentials = try await oauth2Credentials(connector: name, settings, secrets: secrets)
+        }
+        return SCIMTargetConnector(name: name, config: config, credentials: credentials, logger: logger)
+    }
+
+    /// Builds the connectors of `config` and opens them; throws `ConnectorError` naming the first directory
+    /// that cannot be used (or the first target, when none can), after closing the others. Nothing is
+    /// written anywhere before this succeeds.
+    public static func open(_ config: IDSyncConfig, rules: RuleSet, secrets: ConnectorSecrets, logger: Logger) async throws -> ConnectorSet {
         var sources: [any SourceConnector] = []
-        var target: SCIMTargetConnector?
+        var candidates: [(name: String, make: () async throws -> SCIMTargetConnector)] = []
         for connector in config.connectors {
             let name = connector.name
             switch connector.kind {
             case .ldap(let ldap):
                 sources.append(LDAPSourceConnector(name: name, config: ldap, password: {
                     try secrets.secret(connector: name, field: SecretField.password, file: ldap.passwordFile)
-                }, logger: logger))
+                }, logger: logger, attributes: rules.sourceAttributes(connector: name)))
             case .scim(let scim):
-                let credentials: any SCIMCredentialProvider
-                switch scim.auth {
-                case .bearer(let tokenFile):
-                    credentials = BearerToken(try secrets.secret(connector: name, field: SecretField.token, file: tokenFile))
-                case .oauth2ClientCredentials(let settings):
-                    credentials = try await oauth2Credentials(connector: name, settings, secrets: secrets)
-                }
-                target = SCIMTargetConnector(name: name, config: scim, credentials: credentials, logger: logger)
+                candidates.append((name, { try await makeTarget(name: name, config: scim, secrets: secrets, logger: logger) }))
             }
         }
-        guard let target else { throw ConnectorError(connector: "connectors", "no scim connector configured") }
-        let set = ConnectorSet(sources: sources, target: target)
+        var made: [SCIMTargetConnector] = [], opened: [SCIMTargetConnector] = []
+        var unavailable: [(name: String, reason: String)] = []
+        var firstFailure: (any Error)?
+        func setAside(_ name: String, _ error: any Error) {
+            firstFailure = firstFailure ?? error
+            unavailable.append((name, (error as? ConnectorError)?.message ?? "\(error)"))
+            logger.error("target connector cannot be used this cycle", metadata: ["connector": "\(name)", "error": "\(error)"])
+        }
         do {
+            // The targets' credentials first (a secret that cannot be read is named before anything connects),
+            // then the directories, then the targets that have their credentials.
+            for candidate in candidates {
+                do { made.append(try await candidate.make()) } catch { setAside(candidate.name, error) }
+            }
+            if made.isEmpty, let firstFailure { throw firstFailure }
             for source in sources { try await source.open() }
-            try await target.open()
+            for target in made {
+                do {
+                    try await target.open()
+                    opened.append(target)
+                } catch {
+                    setAside(target.name, error)
+                }
+            }
+            if opened.isEmpty, let firstFailure { throw firstFailure }
         } catch {
-            await set.close()
+            await ConnectorSet(sources: sources, targets: made, unavailable: []).close()
             if let error = error as? ConnectorError { throw error }
             throw ConnectorError(connector: "connectors", "\(error)")
         }
-        return set
+        for target in made where !opened.contains(where: { $0 === target }) { await target.close() }
+        return ConnectorSet(sources: sources, targets: opened, unavailable: unavailable)
     }
 
     /// The OAuth 2.0 client idsync registered for the connector (`idsync cloud-account reinit`), with the
@@ -69,7 +104,7 @@ public struct ConnectorSet: Sendable {
 
     public func close() async {
         for source in sources { await source.close() }
-        await target.close()
+        for target in targets { await target.close() }
     }
 }
 
@@ -106,8 +141,10 @@ public enum SecretField {
     }
 }
 
-/// One sync cycle in Entra Connect's order: import every source, sync every source, export to the target.
-public struct SyncCycle {
+/// One sync cycle in Entra Connect's order: import every source, sync every source, export to every target
+/// (a bounded number at once; each on its own: one that fails does not stop the others). The service,
+/// `idsync sync` and `idsync run` all run their cycles and run profiles through this type.
+public struct SyncCycle: Sendable {
     public struct Options: Sendable {
         /// An initial cycle: full import and full sync (re-evaluate every object), not delta import and
         /// delta sync. A full cycle also runs when the last one is older than sync.full_cycle_interval.
@@ -121,20 +158,30 @@ public struct SyncCycle {
         }
     }
 
-    let store: any SyncStore
+    public let store: any SyncStore
     let rules: RuleSet
     let settings: SyncSettings
+    let targets: [TargetPolicy]
     let logger: Logger
     let events: EventSink
 
-    public init(store: any SyncStore, rules: RuleSet, settings: SyncSettings = SyncSettings(),
+    public init(store: any SyncStore, rules: RuleSet, settings: SyncSettings = SyncSettings(), targets: [TargetPolicy],
                 logger: Logger, events: @escaping EventSink = { _ in }) {
         self.store = store
         self.rules = rules
         self.settings = settings
+        self.targets = targets
         self.logger = logger
         self.events = events
     }
+
+    /// The cycle of a configuration: its sync settings and its targets' policies.
+    public init(store: any SyncStore, rules: RuleSet, config: IDSyncConfig, logger: Logger, events: @escaping EventSink = { _ in }) {
+        self.init(store: store, rules: rules, settings: config.sync, targets: TargetPolicy.of(config), logger: logger, events: events)
+    }
+
+    /// The targets this cycle exports to: not staged.
+    public var exportingTargets: [String] { targets.filter { !$0.staging }.map(\.name) }
 
     /// Runs the cycle; returns every run's record. A failed import stops that source's sync, and any
     /// failed import or sync stops the export (exporting from a partial picture could delete objects).
@@ -153,10 +200,30 @@ public struct SyncCycle {
             if synced.status == .failed { sourcesOK = false }
         }
         if sourcesOK && options.export {
-            runs.append(await runProfile(.export, on: connectors.target.name, connectors, allowDeletes: options.allowDeletes))
+            runs += await exportAll(connectors, allowDeletes: options.allowDeletes)
         }
         purgeHistory()
         return runs
+    }
+
+    /// The exports of every target that is not staged, `settings.exportConcurrency` at a time, in
+    /// configuration order in the result.
+    private func exportAll(_ connectors: ConnectorSet, allowDeletes: Int?) async -> [RunRecord] {
+        let names = exportingTargets
+        var records = [RunRecord?](repeating: nil, count: names.count)
+        await withTaskGroup(of: (Int, RunRecord).self) { group in
+            var next = names.enumerated().makeIterator()
+            func addNext() {
+                guard let (index, name) = next.next() else { return }
+                group.addTask { (index, await runProfile(.export, on: name, connectors, allowDeletes: allowDeletes)) }
+            }
+            for _ in 0..<max(1, settings.exportConcurrency) { addNext() }
+            while let (index, record) = await group.next() {
+                records[index] = record
+                addNext()
+            }
+        }
+        return records.compactMap { $0 }
     }
 
     /// One run profile on one connector (`idsync run CONNECTOR PROFILE`): imports and syncs apply to
@@ -164,6 +231,15 @@ public struct SyncCycle {
     public func run(_ profile: RunProfile, on connector: String, _ connectors: ConnectorSet, allowDeletes: Int? = nil) async -> RunRecord {
         endInterruptedRuns()
         return await runProfile(profile, on: connector, connectors, allowDeletes: allowDeletes)
+    }
+
+    /// Checks the rules against what the open connectors say of themselves (their schemas) before a cycle or
+    /// a run profile touches anything; throws ``RuleCheckFailed`` naming each flow they cannot take.
+    public func checkRules(_ connectors: ConnectorSet) async throws -> RuleCheck {
+        let check = try await RuleCheck.run(rules, connectors)
+        if !check.errors.isEmpty { throw RuleCheckFailed(problems: check.errors) }
+        for note in check.notes { logger.notice("\(note)") }
+        return check
     }
 
     /// Runs left in progress by a process that died are ended as failed, so the history says what happened.
@@ -184,11 +260,19 @@ public struct SyncCycle {
         case (.deltaImport, let source?):
             return await DeltaImport(store: store, logger: logger).run(source)
         case (.fullSync, _?), (.deltaSync, _?):
-            return await Synchronization(store: store, rules: rules, targetConnector: connectors.target.name, logger: logger)
-                .run(connector, full: profile == .fullSync)
-        case (.export, nil) where connector == connectors.target.name:
-            let limit = max(settings.deletionThreshold, allowDeletes ?? 0)
-            return await Export(store: store, target: connectors.target, logger: logger, deletionLimit: limit, events: events).run()
+            return await Synchronization(store: store, rules: rules, targets: targets, sources: connectors.sources.map(\.name),
+                                         logger: logger).run(connector, full: profile == .fullSync)
+        case (.export, nil) where targets.contains { $0.name == connector }:
+            let policy = targets.first { $0.name == connector } ?? TargetPolicy(name: connector)
+            guard let target = connectors.target(named: connector) else {
+                let reason = connectors.unavailable.first { $0.name == connector }?.reason ?? "\(connector) is not open"
+                return await RunRecorder.record(store: store, connector: connector, profile: .export) { _ in
+                    throw ConnectorError(connector: connector, reason)
+                }
+            }
+            let limit = max(policy.deletionThreshold, allowDeletes ?? 0)
+            return await Export(store: store, target: target, logger: logger, deletionLimit: limit, deleteAfter: policy.deleteAfter,
+                                events: events, managed: rules.managedAttributes(connector: connector)).run()
         default:
             var record = RunRecord(connector: connector, profile: profile, status: .failed)
             record.message = "\(profile.rawValue) does not apply to connector \(connector)"

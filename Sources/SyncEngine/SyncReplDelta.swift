@@ -14,6 +14,7 @@ final class SyncReplDelta: DeltaSource {
         var cookie: [UInt8]
     }
 
+    private let connection: LDAPConnection
     private let connector: String
     private let config: LDAPConnectorConfig
     private let mapper: EntryMapper
@@ -21,10 +22,11 @@ final class SyncReplDelta: DeltaSource {
     private let previous: Watermark
     private var finished = false
 
-    init(connection: LDAPConnection, connector: String, config: LDAPConnectorConfig, watermark: Watermark) {
+    init(connection: LDAPConnection, connector: String, config: LDAPConnectorConfig, mapper: EntryMapper, watermark: Watermark) {
+        self.connection = connection
         self.connector = connector
         self.config = config
-        self.mapper = EntryMapper(flavor: config.flavor)
+        self.mapper = mapper
         self.previous = watermark
         events = connection.syncReplEvents(base: config.baseDN, scope: .subtree, filter: mapper.filter,
                                            attributes: mapper.attributes, cookie: watermark.cookie).makeAsyncIterator()
@@ -43,7 +45,9 @@ final class SyncReplDelta: DeltaSource {
                     switch change.state {
                     case .add, .modify:
                         if let entry = change.entry, config.searchBases.contains(where: { DistinguishedName.isWithin(entry.dn, base: $0) }) {
-                            changes.append(.upsert(mapper.item(from: entry)))
+                            // slapd sends no ranges; a directory that did (AD-style) gets them read to their end.
+                            // Between batches of the refresh the connection is free for the base searches.
+                            changes.append(.upsert(mapper.item(from: try await connection.readingRemainingRanges(of: entry))))
                         } else {
                             changes.append(.delete(anchor: uuid))   // moved out of the containers in scope
                         }

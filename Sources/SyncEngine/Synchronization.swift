@@ -9,7 +9,9 @@ import SyncStore
 struct Synchronization {
     let store: any SyncStore
     let rules: RuleSet
-    let targetConnector: String
+    let targets: [TargetPolicy]
+    /// Every source connector (scoping groups may come from any of them).
+    let sources: [String]
     let logger: Logger
     var batchSize = 500
 
@@ -20,18 +22,19 @@ struct Synchronization {
         return await RunRecorder.record(store: store, connector: connector, profile: full ? .fullSync : .deltaSync) { recorder in
             if unfinished { recorder.note("the previous sync did not finish: full sync") }
             try store.write { try $0.setSyncUnfinished(connector: connector, true) }
-            var state = PassState(full: full)
+            var state = PassState(full: full, provisioning: Provisioning(rules: rules, targets: targets))
             // Pass 1: every object in question, in id order and batches.
-            var after: Int64 = 0
-            while true {
-                let done: Bool = try store.write { writer in
-                    let batch = try writer.csObjects(connector: connector, after: after, limit: batchSize, pendingImportOnly: !full)
-                    guard let last = batch.last?.id else { return true }
-                    after = last
-                    for object in batch { try inbound(object, writer: writer, recorder: recorder, state: &state) }
-                    return false
+            try walk(connector, pendingImportOnly: !full) { object, writer in
+                try inbound(object, writer: writer, recorder: recorder, state: &state)
+            }
+            // A group an inbound scope names changed: who is in scope may have changed for objects that did not,
+            // and the group's old members are no longer known. Every object not flowed yet is judged again.
+            if !full, state.inboundScopeChanged {
+                recorder.note("a group an inbound scope names changed: every object's scope was evaluated again")
+                try walk(connector, pendingImportOnly: false) { object, writer in
+                    guard let id = object.id, state.flowed[id] == nil else { return }
+                    try flowIntoMetaverse(object, writer: writer, recorder: recorder, state: &state)
                 }
-                if done { break }
             }
             // Pass 2: objects whose references point at something that appeared or disappeared after they
             // were flowed (in an initial sync, groups flowed after their members need nothing more).
@@ -47,13 +50,25 @@ struct Synchronization {
                     try flowIntoMetaverse(object, writer: writer, recorder: recorder, state: &state)
                 }
             }
-            // Pass 3: outbound, for every metaverse object that changed.
-            for chunk in state.touchedMV.sorted().chunked(batchSize) {
-                try store.write { writer in
-                    for id in chunk { try outbound(id, writer: writer, recorder: recorder) }
-                }
-            }
+            try outbound(&state, recorder: recorder)
             try store.write { try $0.setSyncUnfinished(connector: connector, false) }
+        }
+    }
+
+    /// Calls `body` for each object of the connector (or each with a pending import), in id order, a batch
+    /// per transaction.
+    private func walk(_ connector: String, pendingImportOnly: Bool,
+                      _ body: (CSObject, any StoreWriter) throws -> Void) throws {
+        var after: Int64 = 0
+        while true {
+            let done: Bool = try store.write { writer in
+                let batch = try writer.csObjects(connector: connector, after: after, limit: batchSize, pendingImportOnly: pendingImportOnly)
+                guard let last = batch.last?.id else { return true }
+                after = last
+                for object in batch { try body(object, writer) }
+                return false
+            }
+            if done { break }
         }
     }
 
@@ -62,6 +77,9 @@ struct Synchronization {
         /// A full sync evaluates the outbound flows of every object it sees, not only of those that changed:
         /// it is what repairs a sync that stopped between its inbound and outbound passes.
         var full = false
+        var provisioning: Provisioning
+        /// A group named by an inbound rule's `member_of` had a pending import.
+        var inboundScopeChanged = false
         /// DN keys of objects that were added or deleted, with the step at which they changed: references to
         /// them must be resolved again by objects flowed before that step.
         var changedDNKeys: [String: Int] = [:]
@@ -93,6 +111,9 @@ struct Synchronization {
     // MARK: Inbound
 
     private func inbound(_ object: CSObject, writer: any StoreWriter, recorder: RunRecorder, state: inout PassState) throws {
+        if object.objectType == .group, !state.inboundScopeChanged, inboundScopingGroups(object.connector).contains(object.dnKey) {
+            state.inboundScopeChanged = true
+        }
         if object.pendingImport == .delete {
             try disconnect(object, removing: true, writer: writer, recorder: recorder, state: &state)
             state.changed(object.dnKey)
@@ -119,7 +140,14 @@ struct Synchronization {
         }
         var objectChanged = object.pendingImport != nil
         if object.mvID == nil {
-            if let joined = try join(object, applicable, writer: writer) {
+            let found: Int64?
+            do {
+                found = try join(object, applicable, writer: writer)
+            } catch let error as FlowError {
+                try recorder.error(writer, object: object.dn, attribute: error.attribute, "\(error)")
+                return
+            }
+            if let joined = found {
                 object.mvID = joined
                 state.touchedMV.insert(joined)
             } else if applicable.contains(where: \.projection) {
@@ -136,19 +164,35 @@ struct Synchronization {
             try writer.update(object)
         }
         guard let mvID = object.mvID, var mv = try writer.mvObject(id: mvID) else { return }
-        let attributes = try metaverseAttributes(mvID, writer: writer, state: &state)
-        if mv.attributes != attributes || mv.objectType != object.objectType {
+        let flowed: FlowResult
+        do {
+            flowed = try metaverseAttributes(mvID, writer: writer, state: &state)
+        } catch let error as FlowError {
+            // One object's bad value: recorded for it, its metaverse object keeps what it had, the run goes on.
+            try recorder.error(writer, object: object.dn, attribute: error.attribute, "\(error)")
+            return
+        }
+        let (attributes, references) = (flowed.attributeMap, flowed.referenceMap)
+        if mv.attributes != attributes || mv.references != references || mv.objectType != object.objectType {
             mv.attributes = attributes
+            mv.references = references
             mv.objectType = object.objectType
             try writer.update(mv)
             if !state.projected.contains(mvID) { recorder.updated() }
             state.touchedMV.insert(mvID)
         } else if state.full {
             state.touchedMV.insert(mvID)
-        } else if object.pendingImport != nil || objectChanged, try writer.anchor(connector: targetConnector, mvID: mvID) == nil {
-            // Unchanged, but never provisioned (an earlier outbound refused it): evaluate again.
+        } else if object.pendingImport != nil || objectChanged,
+                  try targets.contains(where: { try writer.anchor(connector: $0.name, mvID: mvID) == nil }) {
+            // Unchanged, but not provisioned everywhere (an earlier outbound refused it, or out of a scope): evaluate again.
             state.touchedMV.insert(mvID)
         }
+    }
+
+    /// DN keys of the groups the connector's inbound rules scope to.
+    private func inboundScopingGroups(_ connector: String) -> Set<String> {
+        Set(ObjectType.allCases.flatMap { rules.inbound(connector: connector, type: $0) }.flatMap(\.scope.memberOf)
+            .map { ConnectorSpace.dnKey($0, role: .source) })
     }
 
     /// The inbound rules of the object's connector and type whose scope holds the object.
@@ -186,7 +230,13 @@ struct Synchronization {
     private func join(_ object: CSObject, _ applicable: [SyncRule], writer: any StoreWriter) throws -> Int64? {
         for rule in applicable {
             for join in rule.joins {
-                guard let value = try join.source.evaluate(object.attributes, resolve: { _ in nil }).first else { continue }
+                let value: String?
+                do {
+                    value = try join.source.evaluate(object.attributes, context: EvaluationContext()).first
+                } catch let error as ExpressionError {
+                    throw FlowError(rule: rule.name, attribute: "join on \(join.metaverseAttribute)", reason: "\(error)")
+                }
+                guard let value else { continue }
                 let candidates = try writer.mvObjects(attribute: join.metaverseAttribute, value: value, limit: 3).filter { candidate in
                     let taken = try writer.csObjects(mvID: candidate.id ?? 0).contains { $0.connector == object.connector }
                     return candidate.objectType == object.objectType && !taken
@@ -197,26 +247,24 @@ struct Synchronization {
         return nil
     }
 
-    /// The metaverse object's attributes: the flows of every source object joined to it, by precedence.
-    private func metaverseAttributes(_ mvID: Int64, writer: any StoreWriter, state: inout PassState) throws -> AttributeMap {
-        var merged: [String: (precedence: Int, values: [String])] = [:]
-        for contributor in try writer.csObjects(mvID: mvID) where contributor.connector != targetConnector {
+    /// The metaverse object's attributes and references: the flows of every source object joined to it, by precedence.
+    private func metaverseAttributes(_ mvID: Int64, writer: any StoreWriter, state: inout PassState) throws -> FlowResult {
+        var merged = FlowResult()
+        let targetNames = state.provisioning.targetNames
+        for contributor in try writer.csObjects(mvID: mvID) where !targetNames.contains(contributor.connector) {
             let applicable = try rulesInScope(for: contributor, writer: writer, state: &state)
-            let flowed = try RuleSet.flow(applicable, contributor.attributes) { dn in
+            merged.merge(try RuleSet.apply(applicable, to: contributor.attributes) { dn in
                 try resolve(dnKey: state.dnKey(dn), connector: contributor.connector, writer: writer)
-            }
-            for (name, contribution) in flowed where (merged[name]?.precedence ?? Int.max) > contribution.precedence {
-                merged[name] = contribution
-            }
+            })
         }
-        return merged.mapValues(\.values).normalized
+        return merged
     }
 
     /// A DN (by its key) in a reference attribute → the metaverse object of the connector-space object it names.
-    private func resolve(dnKey: String, connector: String, writer: any StoreWriter) throws -> String? {
+    private func resolve(dnKey: String, connector: String, writer: any StoreWriter) throws -> Reference? {
         guard let referenced = try writer.link(connector: connector, dnKey: dnKey),
               referenced.pendingImport != .delete, let mvID = referenced.mvID else { return nil }
-        return Reference.metaverse(mvID)
+        return .metaverse(mvID)
     }
 
     /// The object left the source (deleted, or out of scope): it leaves the metaverse object (and the
@@ -234,65 +282,74 @@ struct Synchronization {
             try writer.update(kept)
         }
         guard let mvID = object.mvID else { return }
-        let stillJoined = try writer.csObjects(mvID: mvID).contains { $0.connector != targetConnector && $0.id != id }
+        let targetNames = state.provisioning.targetNames
+        let stillJoined = try writer.csObjects(mvID: mvID).contains { !targetNames.contains($0.connector) && $0.id != id }
         if stillJoined {
             state.touchedMV.insert(mvID)
             if var mv = try writer.mvObject(id: mvID) {
-                mv.attributes = try metaverseAttributes(mvID, writer: writer, state: &state)
-                try writer.update(mv)
+                do {
+                    let flowed = try metaverseAttributes(mvID, writer: writer, state: &state)
+                    mv.attributes = flowed.attributeMap
+                    mv.references = flowed.referenceMap
+                    try writer.update(mv)
+                } catch let error as FlowError {
+                    try recorder.error(writer, object: object.dn, attribute: error.attribute, "\(error)")
+                }
             }
             return
         }
-        try deprovision(mvID, writer: writer)
+        try state.provisioning.deprovisionEverywhere(mvID, metaverseObjectGoes: true, writer: writer, revisitGroups: !state.full)
         try writer.deleteMVObject(id: mvID)
         recorder.deleted()
     }
 
-    /// Queues the delete of the metaverse object's target object (or drops one never created).
-    private func deprovision(_ mvID: Int64, writer: any StoreWriter) throws {
-        guard var target = try writer.csObject(connector: targetConnector, mvID: mvID), let targetID = target.id else { return }
-        if target.anchor == nil {
-            try writer.deleteCSObject(id: targetID)       // never created in the target: nothing to undo
-        } else {
-            target.mvID = nil
-            try writer.update(target)
-            try writer.setPendingExport(PendingExport(csID: targetID, operation: .delete, attributes: [:]))
+    // MARK: Outbound
+
+    /// Records an outbound flow that failed for one object: the run goes on, the target keeps what it has.
+    private func refused(_ writer: any StoreWriter, _ recorder: RunRecorder) -> (MVObject, String, FlowError) throws -> Void {
+        { mv, target, error in
+            let name = mv.attributes.first("userPrincipalName") ?? mv.attributes.first("displayName") ?? "metaverse object \(mv.id ?? 0)"
+            try recorder.error(writer, object: name, attribute: error.attribute, "\(error) (target \(target))")
         }
     }
 
-    // MARK: Outbound
-
-    /// Computes what the target should hold for a metaverse object and queues the difference.
-    private func outbound(_ mvID: Int64, writer: any StoreWriter, recorder: RunRecorder) throws {
-        guard let mv = try writer.mvObject(id: mvID) else { return }
-        let applicable = rules.outbound(type: mv.objectType).filter { $0.scope.filter?.matches(mv.attributes) ?? true }
-        guard !applicable.isEmpty else {
-            try deprovision(mvID, writer: writer)    // out of every outbound rule's scope
-            return
+    /// Pass 3: every metaverse object that changed, and every one whose scope in a target changed without it
+    /// changing (a group membership), into each target — users first, so that a group pushed to a target
+    /// lists exactly the members that target holds; then the groups, and those whose members joined or left
+    /// a target on the way.
+    private func outbound(_ state: inout PassState, recorder: RunRecorder) throws {
+        let candidates = try store.read { reader in
+            try state.provisioning.scopeChanges(reader, sources: sources)
+        }.union(state.touchedMV)
+        var groups: [Int64] = []
+        for chunk in candidates.sorted().chunked(batchSize) {
+            try store.write { writer in
+                for id in chunk {
+                    guard let type = try writer.mvObject(id: id)?.objectType else { continue }
+                    if type == .group { groups.append(id); continue }
+                    try state.provisioning.outbound(id, writer: writer, sources: sources, revisitGroups: !state.full,
+                                                    refused: refused(writer, recorder))
+                }
+            }
         }
-        let desired = RuleSet.flow(applicable, mv.attributes) { $0 }.mapValues(\.values).normalized
-        // A user without a userName still gets its pending export: the export refuses it with its reason, so it is
-        // listed by `idsync errors` until the source gives it one.
-        let name = SCIMMapping.displayName(mv.objectType, desired)
-        guard var target = try writer.csObject(connector: targetConnector, mvID: mvID), let targetID = target.id else {
-            let target = CSObject(connector: targetConnector, anchor: nil, dn: name, dnKey: ConnectorSpace.dnKey(name, role: .target),
-                                  objectType: mv.objectType, attributes: [:], mvID: mvID)
-            let id = try writer.insert(target)
-            try writer.setPendingExport(PendingExport(csID: id, operation: .add, attributes: desired))
-            return
+        var round = Set(groups).union(state.provisioning.takeGroupsToRevisit())
+        if state.full && sources.count > 1 {
+            // A full sync of one source re-evaluated its own objects; a group of another source may list members
+            // that just entered or left a target through this one.
+            round.formUnion(try store.read { try $0.mvIDs(objectType: .group) })
         }
-        if target.dn != name {
-            target.dn = name
-            target.dnKey = ConnectorSpace.dnKey(name, role: .target)
-            try writer.update(target)
-        }
-        if target.anchor != nil && desired == target.attributes {
-            try writer.removePendingExport(csID: targetID)
-        } else {
-            let previous = try writer.pendingExport(csID: targetID)
-            try writer.setPendingExport(PendingExport(csID: targetID, operation: target.anchor == nil ? .add : .update,
-                                                      attributes: desired, attempts: previous?.attempts ?? 0,
-                                                      lastError: previous?.lastError))
+        // A group that enters a target is a member other groups there may list: those evaluated before it are
+        // evaluated again, until nothing more enters (nesting depth rounds at most).
+        while !round.isEmpty {
+            for chunk in round.sorted().chunked(batchSize) {
+                try store.write { writer in
+                    for id in chunk {
+                        try state.provisioning.outbound(id, writer: writer, sources: sources, revisitGroups: true,
+                                                        refused: refused(writer, recorder))
+                    }
+                }
+            }
+            round = state.provisioning.takeGroupsToRevisit()
         }
     }
 }

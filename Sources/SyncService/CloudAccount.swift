@@ -15,10 +15,10 @@ public struct CloudAccount {
     let connector: String
     let settings: SCIMConnectorConfig.OAuth2Settings
     let scimURL: String
-    let store: SQLiteStore
+    let store: any IDSyncStore
     let access: KeyAccess
 
-    public init(config: IDSyncConfig, connector name: String, store: SQLiteStore, access: KeyAccess) throws {
+    public init(config: IDSyncConfig, connector name: String, store: any IDSyncStore, access: KeyAccess) throws {
         guard let connector = config.connector(named: name), case .scim(let scim) = connector.kind else {
             throw ServiceError("no scim connector named \"\(name)\" in \(config.file)")
         }
@@ -49,6 +49,8 @@ public struct CloudAccount {
         let metadata: ProviderMetadata?
         do {
             metadata = settings.issuer == nil ? nil : try await ProviderMetadata.discover(issuer: settings.issuer!)
+        } catch let error as OAuthError where error.isRefusedEndpoint {
+            throw ServiceError("the identity provider's metadata is refused: \(error)")
         } catch {
             throw ServiceError("cannot reach the identity provider: \(error)")
         }
@@ -66,6 +68,7 @@ public struct CloudAccount {
                           authMethod: method, initialAccessToken: adminCredential)
         } catch let error as OAuthError {
             if error.isUnreachable { throw ServiceError("cannot reach the identity provider: \(error)") }
+            if error.isRefusedEndpoint { throw ServiceError("refused: \(error)") }
             throw ServiceError("the identity provider refused the registration — check the admin credential: \(error)")
         }
         // The new client must work before anything is stored or retired.
@@ -74,7 +77,8 @@ public struct CloudAccount {
                                                   method: method, scope: settings.scope).fetchToken()
         } catch {
             if let uri = registered.registrationClientURI, let token = registered.registrationAccessToken {
-                try? await ClientRegistration.delete(clientURI: uri, token: token)
+                // Best effort: the error reported is why the client does not work, not whether its cleanup did.
+                try? await ClientRegistration.delete(clientURI: uri, token: token, registrationEndpoint: endpoint)
             }
             throw ServiceError("the new client \(registered.clientID) cannot obtain a token, so it was not kept: \(error)")
         }
@@ -103,7 +107,7 @@ public struct CloudAccount {
                                   + "pass a management credential for it (--management-credential-file) or delete it in the identity provider"))
         }
         do {
-            try await ClientRegistration.delete(clientURI: uri, token: token)
+            try await ClientRegistration.delete(clientURI: uri, token: token, registrationEndpoint: endpoint)
             return record(Outcome(newClient: registered.clientID, issuer: metadata?.issuer, previousClient: previous.clientID,
                                   previousRetired: true, retireProblem: nil))
         } catch {

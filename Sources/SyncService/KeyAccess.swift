@@ -13,7 +13,7 @@ public struct KeyAccess: Sendable {
     public let keys: KeyManager
     public let events: EventLog
 
-    public init(account: ServiceAccount, store: SQLiteStore, events: EventLog, parameters: ScryptParameters = .standard) {
+    public init(account: ServiceAccount, store: any IDSyncStore, events: EventLog, parameters: ScryptParameters = .standard) {
         self.account = account
         self.keys = KeyManager(storage: store, parameters: parameters, checkpoint: Failpoint.hit)
         self.events = events
@@ -73,7 +73,7 @@ public final class LazyVaultSecrets: Sendable {
 
     private func lookup(connector: String, field: String) throws -> String? {
         guard FileManager.default.fileExists(atPath: config.database) else { return nil }
-        let store = try SQLiteStore(path: config.database)
+        let store = try Stores.open(path: config.database)
         let access = KeyAccess(account: try ServiceAccount(config: config), store: store, events: EventLog(store: store, logger: logger))
         let unlocked: ServerKey
         if let cached = key.withLock({ $0 }) {

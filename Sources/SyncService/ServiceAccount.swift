@@ -1,5 +1,6 @@
 import Foundation
 import LDAP
+import Logging
 import SyncConfiguration
 import SyncEngine
 import Vault
@@ -57,9 +58,7 @@ public struct ServiceAccount: Sendable {
     /// Logs on: a simple bind as the account to the logon connector's directory, over its TLS settings.
     public func logOn(password: String) async -> LogonResult {
         do {
-            let connection = try await connect()
-            defer { Task { await connection.close() } }
-            try await connection.simpleBind(dn: account, password: password)
+            try await connect().closing { try await $0.simpleBind(dn: account, password: password) }
             return .success
         } catch let error as LDAPError where error.isInvalidCredentials {
             return .wrongPassword(error.description)
@@ -68,11 +67,14 @@ public struct ServiceAccount: Sendable {
         }
     }
 
+    /// Connects to the logon connector's directory for a bind with the service account's password: refused,
+    /// before anything is sent, over plain ldap:// unless the connector allows it for a lab.
     func connect() async throws -> LDAPConnection {
-        try await LDAPConnection.connect(LDAPConnectionOptions(url: logon.ldap.url, startTLS: logon.ldap.startTLS,
-                                                               caFile: logon.ldap.tlsCAFile,
-                                                               verifyCertificate: logon.ldap.tlsVerify,
-                                                               operationTimeout: logon.ldap.timeout))
+        if let refusal = logon.ldap.plaintextBindRefusal { throw ServiceError("\(logon.name): \(refusal)") }
+        if !logon.ldap.bindsOverTLS {
+            Logger(label: "idsync").warning("\(LDAPConnectorConfig.plaintextBindWarning)", metadata: ["connector": "\(logon.name)"])
+        }
+        return try await LDAPConnection.connect(logon.ldap.connectionOptions)
     }
 }
 

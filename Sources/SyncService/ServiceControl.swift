@@ -10,9 +10,9 @@ import Glibc
 /// detached as `idsync service run`, its output appended to `service.log_file`.
 public struct ServiceControl {
     let config: IDSyncConfig
-    let store: SQLiteStore
+    let store: any IDSyncStore
 
-    public init(config: IDSyncConfig, store: SQLiteStore) {
+    public init(config: IDSyncConfig, store: any IDSyncStore) {
         self.config = config
         self.store = store
     }
@@ -29,7 +29,7 @@ public struct ServiceControl {
 
     /// Starts `idsync service run` detached and waits until it runs or has failed.
     public func start(timeout: Duration = .seconds(120)) async throws -> StartResult {
-        if ServiceLock.isHeld(config) { return .alreadyRunning(pid: try store.serviceState()?.pid) }
+        if try ServiceLock.isHeld(config) { return .alreadyRunning(pid: try ServiceLock.holder(config)) }
         let pid = try spawnDetached(["service", "run", "--config", config.file])
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
@@ -49,12 +49,29 @@ public struct ServiceControl {
         return .failed(ServiceState(pid: pid, state: .starting, message: "did not report running within \(timeout)"))
     }
 
-    /// Asks the running service to stop (SIGTERM), and waits until it has.
+    /// Asks the running service to stop (SIGTERM), and waits until it has. Only the process holding this
+    /// database's service lock is signalled, and only if it is an `idsync service run` (the pid recorded in
+    /// the database may be stale and belong to another program by now).
     public func stop(timeout: Duration = .seconds(300)) async throws -> Bool {
-        guard ServiceLock.isHeld(config), let pid = try store.serviceState()?.pid else { return false }
-        kill(pid, SIGTERM)
+        let holder: Int32?
+        do {
+            holder = try ServiceLock.holder(config)
+        } catch {
+            throw ServiceError("\(error): nothing was signalled")
+        }
+        guard let pid = holder else {
+            // A lock held by no process /proc/locks names would make "not running" a wrong answer.
+            if try ServiceLock.isHeld(config) {
+                throw ServiceError("the service lock \(ServiceLock.path(for: config)) is held, but /proc/locks names no "
+                                   + "process holding it: nothing was signalled")
+            }
+            return false
+        }
+        guard kill(pid, SIGTERM) == 0 else {
+            throw ServiceError("cannot signal the service (pid \(pid)): \(String(cString: strerror(errno)))")
+        }
         let deadline = ContinuousClock.now + timeout
-        while ServiceLock.isHeld(config) {
+        while try ServiceLock.isHeld(config) {
             guard ContinuousClock.now < deadline else { throw ServiceError("the service (pid \(pid)) did not stop within \(timeout)") }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -68,7 +85,7 @@ public struct ServiceControl {
     }
 
     public func status() throws -> Status {
-        Status(running: ServiceLock.isHeld(config), state: try store.serviceState(),
+        Status(running: try ServiceLock.isHeld(config), state: try store.serviceState(),
                lastRun: try store.read { try $0.runs(connector: nil, last: 1).last })
     }
 

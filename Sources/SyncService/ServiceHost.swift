@@ -10,11 +10,11 @@ import Vault
 /// SIGTERM. Each failure is recorded with the seed's event and code, and the service does not start.
 public struct ServiceHost {
     let config: IDSyncConfig
-    let store: SQLiteStore
+    let store: any IDSyncStore
     let logger: Logger
     let events: EventLog
 
-    public init(config: IDSyncConfig, store: SQLiteStore, logger: Logger) {
+    public init(config: IDSyncConfig, store: any IDSyncStore, logger: Logger) {
         self.config = config
         self.store = store
         self.logger = logger
@@ -23,13 +23,27 @@ public struct ServiceHost {
 
     /// Runs until stopped; returns the process exit status.
     public func run() async -> Int32 {
-        guard let lock = try? ServiceLock.acquire(config) else {
-            logger.error("the idsync service is already running for \(config.database)")
+        let lock: FileLock
+        do {
+            guard let acquired = try ServiceLock.acquire(config) else {
+                logger.error("the idsync service is already running for \(config.database)")
+                return 1
+            }
+            lock = acquired
+        } catch {
+            logger.error("the idsync service cannot start", metadata: ["error": "\(error)"])
             return 1
         }
         let pid = getpid()
         let started = Date()
         setState(.starting, pid: pid, started: started)
+        // The memory about to hold the service password and the unwrapped key is kept out of core files.
+        do {
+            try ProcessHardening.apply()
+            try PrivateFiles.check(config)
+        } catch {
+            return fail(pid: pid, started: started, code: nil, "\(error)")
+        }
 
         let access: KeyAccess
         let rules: RuleSet
@@ -63,11 +77,11 @@ public struct ServiceHost {
             return fail(pid: pid, started: started, code: IDSyncEvent.keyUnavailableCode,
                         "The server encryption key cannot be accessed. Service-specific error code \(IDSyncEvent.keyUnavailableCode).")
         }
-        // 3. Open the connectors: every secret must decrypt and every connector must answer.
+        // 3. Open the connectors: every secret must decrypt and every connector must answer. (The rules are
+        // checked against the connected systems' schemas by the first cycle.)
         let secrets = access.secrets(key)
         do {
-            let connectors = try await ConnectorSet.open(config, secrets: secrets, logger: logger)
-            await connectors.close()
+            try await CycleSession(config: config, rules: rules, secrets: secrets, logger: logger).withConnectors { _ in }
         } catch {
             events.record(IDSyncEvent.connectorUnusable("\(error)"))
             return fail(pid: pid, started: started, code: nil, "\(error)")
@@ -79,8 +93,9 @@ public struct ServiceHost {
         SystemdNotify.send("READY=1\nSTATUS=running\nMAINPID=\(pid)")
 
         // 4. Cycles on the schedule, until SIGTERM; a stop lets the current step finish.
+        var rulesChecked = false
         while !stop.isStopped {
-            await runCycle(secrets: secrets, rules: rules)
+            await runCycle(secrets: secrets, rules: rules, rulesChecked: &rulesChecked)
             if stop.isStopped { break }
             // Continuous: back to back, idling at most a second, so a change lands in seconds.
             await stop.wait(upTo: config.service.continuous ? .seconds(1) : config.service.interval)
@@ -92,24 +107,37 @@ public struct ServiceHost {
         return 0
     }
 
-    private func runCycle(secrets: ConnectorSecrets, rules: RuleSet) async {
+    /// One cycle. The rules are checked against the connectors' schemas until a check passes (they are loaded
+    /// once, at start); a cycle whose check fails runs nothing and says why.
+    private func runCycle(secrets: ConnectorSecrets, rules: RuleSet, rulesChecked: inout Bool) async {
         // A cycle started from the command line is running: this one waits for the next tick.
-        guard let cycleLock = try? CycleLock.acquire(config) else {
-            logger.info("a sync cycle started outside the service is running; skipping this one")
+        let cycleLock: FileLock
+        do {
+            guard let acquired = try CycleLock.acquire(config) else {
+                logger.info("a sync cycle started outside the service is running; skipping this one")
+                return
+            }
+            cycleLock = acquired
+        } catch {
+            logger.error("no sync cycle can run", metadata: ["error": "\(error)"])
             return
         }
         defer { withExtendedLifetime(cycleLock) {} }
+        let session = CycleSession(config: config, rules: rules, secrets: secrets, logger: logger)
         do {
-            let connectors = try await ConnectorSet.open(config, secrets: secrets, logger: logger)
-            let cycle = SyncCycle(store: store, rules: rules, settings: config.sync, logger: logger, events: { [events] in events.record($0) })
-            let runs = await cycle.run(connectors, options: .init(export: !config.service.staging))
-            await connectors.close()
+            let runs = try await session.run(checkRules: !rulesChecked, store: { store }) { cycle, connectors in
+                await cycle.run(connectors, options: .init())
+            }
+            rulesChecked = true
             for run in runs {
                 logger.info("run finished", metadata: [
                     "connector": "\(run.connector)", "profile": "\(run.profile.rawValue)", "status": "\(run.status.rawValue)",
                     "adds": "\(run.adds)", "updates": "\(run.updates)", "deletes": "\(run.deletes)", "errors": "\(run.errors)",
                 ])
             }
+        } catch let failed as RuleCheckFailed {
+            logger.error("the rules do not fit the connected systems; no cycle runs until they do",
+                         metadata: ["problems": "\(failed)"])
         } catch {
             logger.error("sync cycle could not start", metadata: ["error": "\(error)"])
         }

@@ -60,6 +60,43 @@ extension Dictionary where Key == String, Value == [String] {
     }
 }
 
+extension Dictionary where Key == String, Value == [Reference] {
+    /// Deterministic JSON for the store: sorted keys, no empty lists, a metaverse reference as its id (a JSON
+    /// number), a target reference as its id there (a JSON string): `{"member":[12,"4f2a…"]}`.
+    public func canonicalJSON() -> String {
+        var out = "{"
+        var first = true
+        for key in keys.sorted() {
+            guard let references = self[key], !references.isEmpty else { continue }
+            if !first { out += "," }
+            first = false
+            appendJSONString(key, to: &out)
+            out += ":["
+            for (index, reference) in references.enumerated() {
+                if index > 0 { out += "," }
+                switch reference {
+                case .metaverse(let id): out += String(id)
+                case .target(let id): appendJSONString(id, to: &out)
+                }
+            }
+            out += "]"
+        }
+        return out + "}"
+    }
+
+    /// Reads what `canonicalJSON()` wrote.
+    public static func fromJSON(_ text: String) throws -> ReferenceMap {
+        if text == "{}" { return [:] }
+        var copy = text
+        let parsed = copy.withUTF8 { bytes -> ReferenceMap? in
+            var parser = AttributeMapParser(bytes: bytes)
+            return parser.parseReferences()
+        }
+        guard let parsed else { throw StoreError.corrupt("a stored reference map: \(text.prefix(80))") }
+        return parsed
+    }
+}
+
 /// A JSON string literal (RFC 8259 §7): quotes, backslashes and control characters escaped.
 private func appendJSONString(_ string: String, to out: inout String) {
     out += "\""
@@ -85,23 +122,34 @@ private func appendJSONString(_ string: String, to out: inout String) {
     out += "\""
 }
 
-/// A parser for `{"name":["value",…],…}` only; nil for anything it does not expect.
+/// A parser for `{"name":["value",…],…}` only (and, for reference maps, numbers among the values); nil for
+/// anything it does not expect.
 private struct AttributeMapParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var position = 0
 
     init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
-    mutating func parse() -> AttributeMap? {
-        var map: AttributeMap = [:]
+    mutating func parse() -> AttributeMap? { parseMap { $0.string() } }
+
+    /// A reference map: numbers are metaverse ids, strings target ids.
+    mutating func parseReferences() -> ReferenceMap? {
+        parseMap { parser in
+            if let id = parser.integer() { return Reference.metaverse(id) }
+            return parser.string().map(Reference.target)
+        }
+    }
+
+    private mutating func parseMap<Element>(_ element: (inout AttributeMapParser) -> Element?) -> [String: [Element]]? {
+        var map: [String: [Element]] = [:]
         guard take(UInt8(ascii: "{")) else { return nil }
         if take(UInt8(ascii: "}")) { return position == bytes.count ? map : nil }
         repeat {
             guard let key = string(), take(UInt8(ascii: ":")), take(UInt8(ascii: "[")) else { return nil }
-            var values: [String] = []
+            var values: [Element] = []
             if !take(UInt8(ascii: "]")) {
                 repeat {
-                    guard let value = string() else { return nil }
+                    guard let value = element(&self) else { return nil }
                     values.append(value)
                 } while take(UInt8(ascii: ","))
                 guard take(UInt8(ascii: "]")) else { return nil }
@@ -112,13 +160,32 @@ private struct AttributeMapParser {
         return map
     }
 
+    /// A JSON integer (digits, an optional leading minus); nil, without moving, for anything else.
+    private mutating func integer() -> Int64? {
+        var end = position, value: Int64 = 0
+        let negative = end < bytes.count && bytes[end] == UInt8(ascii: "-")
+        if negative { end += 1 }
+        let digits = end
+        // Digit by digit, without a String per number (a group's members are thousands of them).
+        while end < bytes.count, bytes[end] >= UInt8(ascii: "0"), bytes[end] <= UInt8(ascii: "9") {
+            let (times10, overflow) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflowAdding) = times10.addingReportingOverflow(Int64(bytes[end] - UInt8(ascii: "0")))
+            guard !overflow, !overflowAdding else { return nil }
+            value = sum
+            end += 1
+        }
+        guard end > digits else { return nil }
+        position = end
+        return negative ? -value : value
+    }
+
     private mutating func take(_ byte: UInt8) -> Bool {
         guard position < bytes.count, bytes[position] == byte else { return false }
         position += 1
         return true
     }
 
-    private mutating func string() -> String? {
+    mutating func string() -> String? {
         guard take(UInt8(ascii: "\"")) else { return nil }
         let start = position
         // Fast path: no escapes.

@@ -7,7 +7,7 @@ struct SQLiteSession: StoreWriter {
 
     // MARK: Connector space
 
-    private static let csColumns = "id, connector, anchor, dn, dn_key, object_type, attributes, digest, mv_id, pending_import, seen_run"
+    private static let csColumns = "id, connector, anchor, dn, dn_key, object_type, attributes, digest, refs, mv_id, pending_import, seen_run, deprovisioned_at, former_mv_id"
 
     /// Statements are prepared once per connection (GRDB's cache): the sync runs them many thousand times.
     private func csObjects(where condition: String, _ arguments: StatementArguments) throws -> [CSObject] {
@@ -19,9 +19,9 @@ struct SQLiteSession: StoreWriter {
         let id: Int64 = row["id"]
         guard let type = ObjectType(rawValue: row["object_type"]) else { throw StoreError.corrupt("cs_objects.object_type of \(id)") }
         return try CSObject(stored: id, connector: row["connector"], anchor: row["anchor"], dn: row["dn"], dnKey: row["dn_key"],
-                        objectType: type, attributesJSON: row["attributes"], digest: row["digest"],
+                        objectType: type, attributesJSON: row["attributes"], digest: row["digest"], referencesJSON: row["refs"],
                         mvID: row["mv_id"], pendingImport: (row["pending_import"] as String?).flatMap(PendingImport.init(rawValue:)),
-                        seenRun: row["seen_run"])
+                        seenRun: row["seen_run"], deprovisionedAt: row["deprovisioned_at"], formerMVID: row["former_mv_id"])
     }
 
     func csObject(id: Int64) throws -> CSObject? {
@@ -42,8 +42,12 @@ struct SQLiteSession: StoreWriter {
     }
 
     func anchor(connector: String, mvID: Int64) throws -> (anchor: String?, objectType: ObjectType)? {
+        // The object joined to it now; else the one it was joined to before it was deprovisioned (a group's
+        // last export still lists it, and removing it there needs its id).
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT anchor, object_type FROM cs_objects WHERE connector = ? AND mv_id = ? ORDER BY id LIMIT 1"),
-                                         arguments: [connector, mvID]) else { return nil }
+                                         arguments: [connector, mvID])
+                ?? Row.fetchOne(db.cachedStatement(sql: "SELECT anchor, object_type FROM cs_objects WHERE connector = ? AND former_mv_id = ? ORDER BY id LIMIT 1"),
+                                arguments: [connector, mvID]) else { return nil }
         guard let type = ObjectType(rawValue: row["object_type"]) else { throw StoreError.corrupt("cs_objects.object_type of mv \(mvID)") }
         return (row["anchor"], type)
     }
@@ -59,6 +63,39 @@ struct SQLiteSession: StoreWriter {
 
     func csObjects(mvID: Int64) throws -> [CSObject] {
         try csObjects(where: "mv_id = ? ORDER BY id", [mvID])
+    }
+
+    func provisioned(connector: String) throws -> [Int64: ObjectType] {
+        var result: [Int64: ObjectType] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT mv_id, object_type FROM cs_objects WHERE connector = ? AND mv_id IS NOT NULL AND deprovisioned_at IS NULL
+            """), arguments: [connector]) {
+            guard let type = ObjectType(rawValue: row["object_type"]) else { throw StoreError.corrupt("cs_objects.object_type") }
+            result[row["mv_id"]] = type
+        }
+        return result
+    }
+
+    func deprovisioned(connector: String, before date: Date) throws -> [CSObject] {
+        try csObjects(where: """
+            connector = ? AND deprovisioned_at IS NOT NULL AND deprovisioned_at < ?
+            AND id NOT IN (SELECT cs_id FROM pending_exports WHERE operation = 'delete') ORDER BY id
+            """, [connector, date])
+    }
+
+    func valueTaken(connector: String, attribute: String, value: String, exceptMetaverseID: Int64) throws -> Bool {
+        let path = Self.jsonPath(attribute)
+        return try Bool.fetchOne(db, sql: """
+            SELECT EXISTS (SELECT 1 FROM cs_objects c, json_each(c.attributes, ?) v
+                           WHERE c.connector = ? AND c.mv_id IS NOT ? AND lower(v.value) = lower(?))
+                OR EXISTS (SELECT 1 FROM pending_exports p JOIN cs_objects c ON c.id = p.cs_id, json_each(p.attributes, ?) v
+                           WHERE c.connector = ? AND c.mv_id IS NOT ? AND lower(v.value) = lower(?))
+            """, arguments: [path, connector, exceptMetaverseID, value, path, connector, exceptMetaverseID, value]) ?? false
+    }
+
+    /// The JSON path of an attribute's values in a stored attribute map.
+    private static func jsonPath(_ attribute: String) -> String {
+        "$.\"\(attribute.replacingOccurrences(of: "\"", with: ""))\""
     }
 
     func csCount(connector: String) throws -> Int {
@@ -79,21 +116,23 @@ struct SQLiteSession: StoreWriter {
 
     func insert(_ object: CSObject) throws -> Int64 {
         try db.cachedStatement(sql: """
-            INSERT INTO cs_objects (connector, anchor, dn, dn_key, object_type, attributes, digest, mv_id, pending_import, seen_run, updated)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO cs_objects (connector, anchor, dn, dn_key, object_type, attributes, digest, refs, mv_id, pending_import,
+                seen_run, deprovisioned_at, former_mv_id, updated)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [object.connector, object.anchor, object.dn, object.dnKey, object.objectType.rawValue,
-                             object.attributesJSON, object.digest, object.mvID, object.pendingImport?.rawValue,
-                             object.seenRun, Date()])
+                             object.attributesJSON, object.digest, object.references.canonicalJSON(), object.mvID, object.pendingImport?.rawValue,
+                             object.seenRun, object.deprovisionedAt, object.formerMVID, Date()])
         return db.lastInsertedRowID
     }
 
     func update(_ object: CSObject) throws {
         guard let id = object.id else { preconditionFailure("updating a connector-space object that was never inserted") }
         try db.cachedStatement(sql: """
-            UPDATE cs_objects SET anchor = ?, dn = ?, dn_key = ?, object_type = ?, attributes = ?, digest = ?, mv_id = ?,
-                pending_import = ?, seen_run = ?, updated = ? WHERE id = ?
+            UPDATE cs_objects SET anchor = ?, dn = ?, dn_key = ?, object_type = ?, attributes = ?, digest = ?, refs = ?, mv_id = ?,
+                pending_import = ?, seen_run = ?, deprovisioned_at = ?, former_mv_id = ?, updated = ? WHERE id = ?
             """).execute(arguments: [object.anchor, object.dn, object.dnKey, object.objectType.rawValue, object.attributesJSON,
-                             object.digest, object.mvID, object.pendingImport?.rawValue, object.seenRun, Date(), id])
+                             object.digest, object.references.canonicalJSON(), object.mvID, object.pendingImport?.rawValue, object.seenRun, object.deprovisionedAt,
+                             object.formerMVID, Date(), id])
     }
 
     func deleteCSObject(id: Int64) throws {
@@ -172,23 +211,28 @@ struct SQLiteSession: StoreWriter {
     // MARK: Metaverse
 
     func mvObject(id: Int64) throws -> MVObject? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT id, object_type, attributes FROM mv_objects WHERE id = ?"), arguments: [id])
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT id, object_type, attributes, refs FROM mv_objects WHERE id = ?"), arguments: [id])
             .map(mvObject(from:))
     }
 
     private func mvObject(from row: Row) throws -> MVObject {
         let id: Int64 = row["id"]
         guard let type = ObjectType(rawValue: row["object_type"]) else { throw StoreError.corrupt("mv_objects.object_type of \(id)") }
-        return MVObject(id: id, objectType: type, attributes: try AttributeMap.fromJSON(row["attributes"]))
+        return MVObject(id: id, objectType: type, attributes: try AttributeMap.fromJSON(row["attributes"]),
+                        references: try ReferenceMap.fromJSON(row["refs"]))
     }
 
     func mvObjects(attribute: String, value: String, limit: Int) throws -> [MVObject] {
         // Attribute values are JSON arrays: json_each walks the named attribute's values.
         try Row.fetchAll(db, sql: """
-            SELECT DISTINCT m.id, m.object_type, m.attributes FROM mv_objects m, json_each(m.attributes, ?) v
+            SELECT DISTINCT m.id, m.object_type, m.attributes, m.refs FROM mv_objects m, json_each(m.attributes, ?) v
             WHERE lower(v.value) = lower(?) ORDER BY m.id LIMIT ?
-            """, arguments: ["$.\"\(attribute.replacingOccurrences(of: "\"", with: ""))\"", value, limit])
+            """, arguments: [Self.jsonPath(attribute), value, limit])
             .map(mvObject(from:))
+    }
+
+    func mvIDs(objectType: ObjectType) throws -> [Int64] {
+        try Int64.fetchAll(db, sql: "SELECT id FROM mv_objects WHERE object_type = ? ORDER BY id", arguments: [objectType.rawValue])
     }
 
     func mvCount() throws -> Int {
@@ -196,15 +240,16 @@ struct SQLiteSession: StoreWriter {
     }
 
     func insert(_ object: MVObject) throws -> Int64 {
-        try db.cachedStatement(sql: "INSERT INTO mv_objects (object_type, attributes, updated) VALUES (?, ?, ?)").execute(
-                       arguments: [object.objectType.rawValue, object.attributes.canonicalJSON(), Date()])
+        try db.cachedStatement(sql: "INSERT INTO mv_objects (object_type, attributes, refs, updated) VALUES (?, ?, ?, ?)").execute(
+                       arguments: [object.objectType.rawValue, object.attributes.canonicalJSON(), object.references.canonicalJSON(), Date()])
         return db.lastInsertedRowID
     }
 
     func update(_ object: MVObject) throws {
         guard let id = object.id else { preconditionFailure("updating a metaverse object that was never inserted") }
-        try db.cachedStatement(sql: "UPDATE mv_objects SET object_type = ?, attributes = ?, updated = ? WHERE id = ?").execute(
-                       arguments: [object.objectType.rawValue, object.attributes.canonicalJSON(), Date(), id])
+        try db.cachedStatement(sql: "UPDATE mv_objects SET object_type = ?, attributes = ?, refs = ?, updated = ? WHERE id = ?").execute(
+                       arguments: [object.objectType.rawValue, object.attributes.canonicalJSON(), object.references.canonicalJSON(),
+                                   Date(), id])
     }
 
     func deleteMVObject(id: Int64) throws {
@@ -219,7 +264,7 @@ struct SQLiteSession: StoreWriter {
             throw StoreError.corrupt("pending_exports.operation of \(csID)")
         }
         return PendingExport(csID: csID, operation: operation, attributes: try AttributeMap.fromJSON(row["attributes"]),
-                             attempts: row["attempts"], lastError: row["last_error"])
+                             references: try ReferenceMap.fromJSON(row["refs"]), attempts: row["attempts"], lastError: row["last_error"])
     }
 
     func pendingExport(csID: Int64) throws -> PendingExport? {
@@ -247,10 +292,11 @@ struct SQLiteSession: StoreWriter {
 
     func setPendingExport(_ export: PendingExport) throws {
         try db.execute(sql: """
-            INSERT INTO pending_exports (cs_id, operation, attributes, attempts, last_error, queued) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT(cs_id) DO UPDATE SET operation = excluded.operation, attributes = excluded.attributes,
+            INSERT INTO pending_exports (cs_id, operation, attributes, refs, attempts, last_error, queued) VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(cs_id) DO UPDATE SET operation = excluded.operation, attributes = excluded.attributes, refs = excluded.refs,
                 attempts = excluded.attempts, last_error = excluded.last_error
-            """, arguments: [export.csID, export.operation.rawValue, export.attributes.canonicalJSON(), export.attempts,
+            """, arguments: [export.csID, export.operation.rawValue, export.attributes.canonicalJSON(),
+                             export.references.canonicalJSON(), export.attempts,
                              export.lastError, Date()])
     }
 

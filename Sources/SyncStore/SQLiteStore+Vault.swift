@@ -2,13 +2,33 @@ import Foundation
 import GRDB
 import Vault
 
-extension SQLiteStore: VaultStorage {
+extension SQLiteStore {
     public func readVault<T>(_ body: (any VaultReader) throws -> T) throws -> T {
         try pool.read { db in try body(SQLiteSession(db: db)) }
     }
 
+    /// With `secure_delete` on for the transaction: SQLite zeroes what a replaced key set or record freed,
+    /// so old key material does not stay in the file's free pages.
     public func writeVault<T>(_ body: (any VaultWriter) throws -> T) throws -> T {
-        try pool.write { db in try body(SQLiteSession(db: db)) }
+        try pool.write { db in
+            let previous = try Int.fetchOne(db, sql: "PRAGMA secure_delete") ?? 0
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            let result: T
+            do {
+                result = try body(SQLiteSession(db: db))
+            } catch {
+                try db.execute(sql: "PRAGMA secure_delete = \(previous)")
+                throw error
+            }
+            try db.execute(sql: "PRAGMA secure_delete = \(previous)")
+            return result
+        }
+    }
+
+    /// A truncating checkpoint: the write-ahead log's copies of replaced pages are written back (zeroed
+    /// where `secure_delete` freed them) and the log is emptied. Waits for readers up to the busy timeout.
+    public func eraseResidue() throws {
+        try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
     }
 }
 
@@ -51,7 +71,7 @@ extension SQLiteSession: VaultWriter {
     }
 }
 
-extension SQLiteStore: EventStore {
+extension SQLiteStore {
     public func append(_ event: EventRecord) throws {
         try pool.write { db in
             try db.execute(sql: "INSERT INTO events (event_id, level, source, message, time) VALUES (?, ?, ?, ?, ?)",

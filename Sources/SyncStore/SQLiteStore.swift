@@ -3,7 +3,8 @@ import GRDB
 
 /// The SQLite store (GRDB, WAL): readers never wait for the writer, so the CLI can look while the
 /// service syncs.
-public final class SQLiteStore: SyncStore {
+/// (Its vault, event and client-registration parts are in SQLiteStore+Vault.swift and ClientRegistrations.swift.)
+public final class SQLiteStore: IDSyncStore {
     let pool: DatabasePool
     public let path: String
 

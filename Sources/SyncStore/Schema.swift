@@ -167,6 +167,24 @@ enum Schema {
                 CREATE INDEX cs_objects_pending ON cs_objects(connector, id) WHERE pending_import IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("v7: deprovisioned target objects") { db in
+            try db.execute(sql: """
+                ALTER TABLE cs_objects ADD COLUMN deprovisioned_at DATETIME;
+                CREATE INDEX cs_objects_deprovisioned ON cs_objects(connector, deprovisioned_at) WHERE deprovisioned_at IS NOT NULL;
+                ALTER TABLE cs_objects ADD COLUMN former_mv_id INTEGER;
+                CREATE INDEX cs_objects_former_mv ON cs_objects(connector, former_mv_id) WHERE former_mv_id IS NOT NULL;
+                """)
+        }
+        // References were text in the attribute maps ("mv:<id>", "id:<target id>"); they move to their own
+        // column (`Reference`, ReferenceMigration.swift).
+        migrator.registerMigration("v8: typed references") { db in
+            try db.execute(sql: """
+                ALTER TABLE mv_objects ADD COLUMN refs TEXT NOT NULL DEFAULT '{}';
+                ALTER TABLE cs_objects ADD COLUMN refs TEXT NOT NULL DEFAULT '{}';
+                ALTER TABLE pending_exports ADD COLUMN refs TEXT NOT NULL DEFAULT '{}';
+                """)
+            try ReferenceMigration.run(db)
+        }
         return migrator
     }
 }

@@ -13,8 +13,8 @@ public protocol StoreReader {
     func csObject(connector: String, anchor: String) throws -> CSObject?
     func csObject(connector: String, dnKey: String) throws -> CSObject?
     func csObject(connector: String, mvID: Int64) throws -> CSObject?
-    /// The anchor and type of the connector's object joined to a metaverse object, without reading its
-    /// attributes (an export resolving a group's members).
+    /// The anchor and type of the connector's object joined to a metaverse object (or, once deprovisioned,
+    /// formerly joined to it), without reading its attributes (an export resolving a group's members).
     func anchor(connector: String, mvID: Int64) throws -> (anchor: String?, objectType: ObjectType)?
     /// The metaverse link of the object with this DN, without reading its attributes (reference resolution).
     func link(connector: String, dnKey: String) throws -> (mvID: Int64?, pendingImport: PendingImport?)?
@@ -22,6 +22,13 @@ public protocol StoreReader {
     func csObjects(connector: String, after: Int64, limit: Int, pendingImportOnly: Bool) throws -> [CSObject]
     func csObjects(mvID: Int64) throws -> [CSObject]
     func csCount(connector: String) throws -> Int
+    /// Whether an object of the connector other than the one joined to `exceptMetaverseID` holds `value` in
+    /// `attribute` (case-insensitive), as last exported or as a pending export will write it.
+    func valueTaken(connector: String, attribute: String, value: String, exceptMetaverseID: Int64) throws -> Bool
+    /// The metaverse objects a target connector holds and has not deprovisioned (its provisioned set).
+    func provisioned(connector: String) throws -> [Int64: ObjectType]
+    /// A target's objects disabled by `deprovision: disable` before `date`, not yet queued for deletion.
+    func deprovisioned(connector: String, before date: Date) throws -> [CSObject]
     func references(csID: Int64) throws -> [CSReference]
     /// Ids of the objects of a connector whose references point at `dnKey`.
     func referrers(connector: String, dnKey: String) throws -> [Int64]
@@ -30,6 +37,8 @@ public protocol StoreReader {
     /// Metaverse objects with `attribute` holding `value` (case-insensitive).
     func mvObjects(attribute: String, value: String, limit: Int) throws -> [MVObject]
     func mvCount() throws -> Int
+    /// The ids of every metaverse object of a type.
+    func mvIDs(objectType: ObjectType) throws -> [Int64]
 
     func pendingExport(csID: Int64) throws -> PendingExport?
     /// Pending exports of a connector in cs id order, a batch at a time.

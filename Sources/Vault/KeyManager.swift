@@ -1,7 +1,8 @@
 import Foundation
 
 /// The key management operations of the seed's `miiskmu` and more, over a `VaultStorage`. Every change to
-/// the key set and the records sealed under it is one atomic storage transaction.
+/// the key set and the records sealed under it is one atomic storage transaction, and every change of a
+/// record re-signs the key set's list of records (`RecordList`) in that same transaction.
 public struct KeyManager: Sendable {
     public let storage: any VaultStorage
     public let parameters: ScryptParameters
@@ -18,20 +19,31 @@ public struct KeyManager: Sendable {
 
     public func storedKeySet() throws -> StoredKeySet? { try storage.readVault { try $0.keySet() } }
 
-    /// Unlocks the server key with the service account's password.
+    /// Unlocks the server key with the service account's password. A vault written before wrapper
+    /// checksums and record lists existed gets both now, once: its records are accepted as they are.
     public func unlock(servicePassword: String) throws -> ServerKey {
         guard let stored = try storedKeySet() else { throw VaultError.noKeySet }
-        return try ServerKey.unlock(stored, kind: .serviceAccount, secret: servicePassword)
+        let key = try ServerKey.unlock(stored, kind: .serviceAccount, secret: servicePassword)
+        if stored.records == nil || stored.wrappers.contains(where: { $0.check == nil }) {
+            try storage.writeVault { writer in
+                guard var current = try writer.keySet(), current == stored else { return }   // changed meanwhile
+                current.wrappers = current.wrappers.map { $0.check == nil ? $0.checked(keySetID: current.id) : $0 }
+                if current.records == nil { current.records = try Self.relist(writer, key: key, stored: current, changed: []) }
+                try writer.setKeySet(current)
+            }
+        }
+        return key
     }
 
     /// Unlocks the key, creating the key set first when there is none (first start, first secret).
     public func unlockOrCreate(servicePassword: String) throws -> (key: ServerKey, created: Bool) {
         if try storedKeySet() != nil { return (try unlock(servicePassword: servicePassword), false) }
         let key = ServerKey.generate()
-        let wrapper = try key.wrap(.serviceAccount, secret: servicePassword, parameters: parameters)
+        var stored = key.stored(wrappers: [try key.wrap(.serviceAccount, secret: servicePassword, parameters: parameters)])
+        stored.records = try key.signList([], generation: 0)
         let created = try storage.writeVault { writer -> Bool in
             guard try writer.keySet() == nil else { return false }   // another process was faster
-            try writer.setKeySet(key.stored(wrappers: [wrapper]))
+            try writer.setKeySet(stored)
             return true
         }
         return created ? (key, true) : (try unlock(servicePassword: servicePassword), false)
@@ -41,149 +53,60 @@ public struct KeyManager: Sendable {
 
     /// Seals and stores a connector secret (the seed's Connectors → Properties → password).
     public func setSecret(_ secret: String, connector: String, field: String, key: ServerKey) throws {
-        let sealed = try key.seal(secret, connector: connector, field: field)
-        try storage.writeVault { writer in
-            guard try writer.keySet()?.id == key.keySetID else { throw VaultError.keySetMismatch(
-                expected: key.keySetID, found: (try writer.keySet()?.id) ?? "none") }
-            try writer.setCredential(CredentialRecord(connector: connector, field: field, sealed: sealed, status: .sealed))
-        }
+        try setSecrets([(field: field, value: secret)], connector: connector, key: key)
     }
 
     /// Seals and stores several secrets of one connector in one transaction: all or none.
     public func setSecrets(_ secrets: [(field: String, value: String)], connector: String, key: ServerKey) throws {
         let sealed = try secrets.map { ($0.field, try key.seal($0.value, connector: connector, field: $0.field)) }
         try storage.writeVault { writer in
-            guard try writer.keySet()?.id == key.keySetID else {
+            guard var stored = try writer.keySet(), stored.id == key.keySetID else {
                 throw VaultError.keySetMismatch(expected: key.keySetID, found: (try writer.keySet()?.id) ?? "none")
             }
             for (field, record) in sealed {
                 try writer.setCredential(CredentialRecord(connector: connector, field: field, sealed: record, status: .sealed))
             }
+            stored.records = try Self.relist(writer, key: key, stored: stored,
+                                             changed: Set(sealed.map { RecordID(connector: connector, field: $0.0) }))
+            try writer.setKeySet(stored)
         }
     }
 
-    /// A connector's secret, or nil when none is stored. Throws for an unrecoverable or tampered record.
+    /// A connector's secret, or nil when none is stored. Throws for an unrecoverable or tampered record,
+    /// and for one that is not the record the key set's list names (put back from an earlier state).
     public func secret(connector: String, field: String, key: ServerKey) throws -> String? {
-        guard let record = try storage.readVault({ try $0.credential(connector: connector, field: field) }) else { return nil }
+        let (stored, found) = try storage.readVault { reader in
+            (try reader.keySet(), try reader.credential(connector: connector, field: field))
+        }
+        guard let record = found else { return nil }
         guard record.status == .sealed, let sealed = record.sealed else { throw CredentialUnavailable(record: record) }
+        guard let stored else { throw VaultError.noKeySet }
+        try key.checkListed(sealed, connector: connector, field: field, in: stored)
         return try key.open(sealed, connector: connector, field: field)
     }
 
+    /// Removes a record. Its entry in the list stays until the next write with the key drops it; a missing
+    /// record reads as none.
     public func removeSecret(connector: String, field: String) throws {
         try storage.writeVault { try $0.removeCredential(connector: connector, field: field) }
     }
 
     /// Each stored record and whether `key` opens it (nil key: the key set cannot be unlocked).
     public func credentialStatus(key: ServerKey?) throws -> [(record: CredentialRecord, readable: Bool, problem: String?)] {
-        try storage.readVault { try $0.credentials() }.map { record in
+        let (stored, records) = try storage.readVault { reader in (try reader.keySet(), try reader.credentials()) }
+        return records.map { record in
             guard record.status == .sealed, let sealed = record.sealed else {
                 return (record, false, "unrecoverable: the key that sealed it was abandoned")
             }
-            guard let key else { return (record, false, "the server encryption key cannot be accessed") }
+            guard let key, let stored else { return (record, false, "the server encryption key cannot be accessed") }
             do {
+                try key.checkListed(sealed, connector: record.connector, field: record.field, in: stored)
                 _ = try key.open(sealed, connector: record.connector, field: record.field)
                 return (record, true, nil)
             } catch {
                 return (record, false, "\(error)")
             }
         }
-    }
-
-    // MARK: Abandon (miiskmu /a)
-
-    /// A new key set wrapped under the current service password; every stored secret becomes
-    /// unrecoverable. Returns the records that must be entered again.
-    @discardableResult
-    public func abandon(servicePassword: String) throws -> [CredentialRecord] {
-        let key = ServerKey.generate()
-        let wrapper = try key.wrap(.serviceAccount, secret: servicePassword, parameters: parameters)
-        checkpoint("abandon:1")
-        let lost = try storage.writeVault { writer in
-            try writer.setKeySet(key.stored(wrappers: [wrapper]))
-            checkpoint("abandon:2")
-            var lost: [CredentialRecord] = []
-            for var record in try writer.credentials() {
-                record.sealed = nil
-                record.status = .unrecoverable
-                record.updated = Date()
-                try writer.setCredential(record)
-                lost.append(record)
-                checkpoint("abandon:3")
-            }
-            return lost
-        }
-        checkpoint("abandon:4")
-        return lost
-    }
-
-    // MARK: Export / import (miiskmu /e, /i)
-
-    /// The key set protected by `passphrase` instead of the service password, as a key file's contents.
-    public func export(key: ServerKey, passphrase: String) throws -> Data {
-        let wrapper = try key.wrap(.export, secret: passphrase, parameters: parameters)
-        return try KeyFile(keySet: key.stored(wrappers: [wrapper])).encoded()
-    }
-
-    /// Restores a key set from a key file: opened with `passphrase`, then wrapped under this server's
-    /// service password. Nothing is written unless the file opens. The records stored here must belong to
-    /// the imported key set (a copy of the exporting database) or be none at all.
-    @discardableResult
-    public func importKey(_ file: Data, passphrase: String, servicePassword: String) throws -> ServerKey {
-        let keyFile = try KeyFile.decode(file)
-        let key = try ServerKey.unlock(keyFile.keySet, kind: .export, secret: passphrase)
-        let wrapper = try key.wrap(.serviceAccount, secret: servicePassword, parameters: parameters)
-        checkpoint("import:1")
-        try storage.writeVault { writer in
-            if let current = try writer.keySet(), current.id != key.keySetID,
-               try writer.credentials().contains(where: { $0.status == .sealed }) {
-                throw VaultError.keySetMismatch(expected: current.id, found: key.keySetID)
-            }
-            try writer.setKeySet(key.stored(wrappers: [wrapper]))
-            checkpoint("import:2")
-        }
-        checkpoint("import:3")
-        return key
-    }
-
-    // MARK: Rotate
-
-    public struct Rotation: Sendable {
-        public let newTerm: Int
-        public let reencrypted: Int
-        public let droppedTerms: [Int]
-    }
-
-    /// A new term for new writes. With `reencrypt`, every record moves to it. Terms no record uses any
-    /// more are dropped (never the active one).
-    public func rotate(servicePassword: String, reencrypt: Bool) throws -> Rotation {
-        var key = try unlock(servicePassword: servicePassword)
-        let term = key.rotate()
-        checkpoint("rotate:1")
-        let rotation = try storage.writeVault { writer in
-            var moved = 0
-            var used = Set<Int>()
-            for var record in try writer.credentials() where record.status == .sealed {
-                guard let sealed = record.sealed else { continue }
-                if reencrypt {
-                    let secret = try key.open(sealed, connector: record.connector, field: record.field)
-                    record.sealed = try key.seal(secret, connector: record.connector, field: record.field)
-                    record.updated = Date()
-                    try writer.setCredential(record)
-                    moved += 1
-                    used.insert(term)
-                    checkpoint("rotate:2")
-                } else {
-                    used.insert(try CredentialRecordFormat.term(of: sealed))
-                }
-            }
-            let dropped = key.dropTerms(notIn: used)
-            checkpoint("rotate:3")
-            try writer.setKeySet(key.stored(wrappers: [try key.wrap(.serviceAccount, secret: servicePassword, parameters: parameters)]))
-            checkpoint("rotate:4")
-            return Rotation(newTerm: term, reencrypted: moved, droppedTerms: dropped)
-        }
-        checkpoint("rotate:5")
-        return rotation
     }
 
     // MARK: Service password: change, recover
@@ -195,6 +118,9 @@ public struct KeyManager: Sendable {
         let wrapper = try key.wrap(.serviceAccount, secret: newPassword, parameters: parameters)
         try storage.writeVault { writer in
             guard var stored = try writer.keySet(), stored.id == key.keySetID else { throw VaultError.noKeySet }
+            guard stored.wrappers.count < KeySetLimits.maxWrappers else {
+                throw VaultError.malformed("key set (already \(stored.wrappers.count) wrappers)")
+            }
             stored.wrappers.append(wrapper)
             try writer.setKeySet(stored)
             checkpoint("add-wrapper:1")
@@ -209,7 +135,9 @@ public struct KeyManager: Sendable {
             guard let current = try writer.keySet(), current.id == key.keySetID else {
                 throw VaultError.keySetMismatch(expected: key.keySetID, found: (try writer.keySet()?.id) ?? "none")
             }
-            try writer.setKeySet(key.stored(wrappers: [wrapper]))
+            var next = key.stored(wrappers: [wrapper])
+            next.records = current.records
+            try writer.setKeySet(next)
             checkpoint("rewrap:1")
         }
         checkpoint("rewrap:2")
@@ -220,6 +148,29 @@ public struct KeyManager: Sendable {
         let key = try unlock(servicePassword: previousPassword)
         try rewrap(key: key, servicePassword: currentPassword)
     }
+
+    // MARK: The record list
+
+    struct RecordID: Hashable { var connector: String; var field: String }
+
+    /// The list for the records now in `writer`, signed with `key`'s active term: entries of records
+    /// `changed` in this transaction get their new digest; every other record keeps the entry it had, so a
+    /// record swapped behind idsync's back stays detected and is never re-listed as it is. Records gone
+    /// (removed, abandoned) leave the list. A vault without a list yet lists its records as they are.
+    static func relist(_ writer: any VaultReader, key: ServerKey, stored: StoredKeySet, changed: Set<RecordID>) throws -> RecordList {
+        let previous = stored.records
+        if let previous, stored.id != key.keySetID || !key.verifies(previous) { throw VaultError.recordListTampered }
+        var entries: [RecordList.Entry] = []
+        for record in try writer.credentials() where record.status == .sealed {
+            guard let sealed = record.sealed else { continue }
+            if previous == nil || changed.contains(RecordID(connector: record.connector, field: record.field)) {
+                entries.append(.init(connector: record.connector, field: record.field, digest: RecordList.digest(sealed)))
+            } else if let kept = previous?.entry(connector: record.connector, field: record.field) {
+                entries.append(kept)
+            }
+        }
+        return try key.signList(entries, generation: (previous?.generation ?? 0) + 1)
+    }
 }
 
 /// A record that exists but cannot be used: its key was abandoned.
@@ -228,30 +179,5 @@ public struct CredentialUnavailable: Error, CustomStringConvertible, Sendable {
     public var description: String {
         "the stored \(record.field) of connector \(record.connector) is unrecoverable (its key was abandoned): "
             + "enter it again with `idsync connector set-password \(record.connector)`"
-    }
-}
-
-/// The key export file (miiskmu /e): the key set with an export wrapper only.
-public struct KeyFile: Codable, Sendable {
-    public static let format = "idsync-key-export-v1"
-    public var format: String = KeyFile.format
-    public var keySet: StoredKeySet
-
-    public init(keySet: StoredKeySet) { self.keySet = keySet }
-
-    public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        encoder.dateEncodingStrategy = .iso8601
-        return try encoder.encode(self)
-    }
-
-    public static func decode(_ data: Data) throws -> KeyFile {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        guard let file = try? decoder.decode(KeyFile.self, from: data), file.format == format else {
-            throw VaultError.malformed("key file (expected \(format))")
-        }
-        return file
     }
 }

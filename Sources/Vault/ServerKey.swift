@@ -35,36 +35,54 @@ public struct ServerKey: Sendable {
     /// commitment keys), with a fresh salt and nonce.
     public func wrap(_ kind: WrapperKind, secret: String, parameters: ScryptParameters = .standard,
                      now: Date = Date()) throws -> KeyWrapper {
+        try Self.wrap(try payload(), keySetID: keySetID, kind: kind, secret: secret, parameters: parameters, now: now)
+    }
+
+    /// Wraps serialized terms: the one place a wrapper is made.
+    static func wrap(_ payload: Data, keySetID: String, kind: WrapperKind, secret: String, parameters: ScryptParameters,
+                     now: Date) throws -> KeyWrapper {
         let salt = randomBytes(16)
         let derived = try DerivedKeys(secret: secret, salt: salt, parameters: parameters, kind: kind)
-        let sealed = try AES.GCM.seal(try payload(), using: derived.wrapping,
-                                      authenticating: Self.wrapperAAD(keySetID, kind))
+        let sealed = try AES.GCM.seal(payload, using: derived.wrapping, authenticating: wrapperAAD(keySetID, kind))
+        // Whole seconds: the stored form keeps no more, and the checksum covers the stored form.
+        let created = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         return KeyWrapper(kind: kind, kdf: "scrypt", parameters: parameters, salt: salt, nonce: Array(sealed.nonce),
                           wrapped: Array(sealed.ciphertext) + Array(sealed.tag),
-                          commitment: derived.commitment(for: keySetID), created: now)
+                          commitment: derived.commitment(for: keySetID), created: created).checked(keySetID: keySetID)
     }
 
     /// Opens `stored` with `secret`, trying each wrapper of `kind` (during a password change there are two).
+    /// The key set's shape, each wrapper's scrypt cost and its checksum are checked before any derivation:
+    /// damage is reported as damage (`corruptWrapper`), a wrong password as a wrong password.
     public static func unlock(_ stored: StoredKeySet, kind: WrapperKind, secret: String) throws -> ServerKey {
+        try KeySetLimits.check(stored)
         let candidates = stored.wrappers.filter { $0.kind == kind }
         guard !candidates.isEmpty else { throw VaultError.noWrapper(kind) }
+        for wrapper in candidates { try wrapper.parameters.validate() }
+        var damaged = false
         for wrapper in candidates {
-            guard wrapper.kdf == "scrypt", wrapper.salt.count == 16, wrapper.nonce.count == 12, wrapper.wrapped.count > 16 else {
-                throw VaultError.malformed("\(kind.rawValue) wrapper")
+            if let check = wrapper.check, check != wrapper.computedCheck(keySetID: stored.id) {
+                damaged = true
+                continue
             }
             let derived = try DerivedKeys(secret: secret, salt: wrapper.salt, parameters: wrapper.parameters, kind: kind)
             guard derived.commits(to: stored.id, wrapper.commitment) else { continue }
             // The password is right; from here on, a failure means the data was altered.
+            let plain: Data
             do {
                 let box = try AES.GCM.SealedBox(nonce: AES.GCM.Nonce(data: wrapper.nonce),
                                                 ciphertext: wrapper.wrapped.dropLast(16), tag: wrapper.wrapped.suffix(16))
-                let plain = try AES.GCM.open(box, using: derived.wrapping, authenticating: wrapperAAD(stored.id, kind))
-                return try ServerKey(keySetID: stored.id, created: stored.created, payload: plain)
+                plain = try AES.GCM.open(box, using: derived.wrapping, authenticating: wrapperAAD(stored.id, kind))
             } catch {
                 throw VaultError.corruptWrapper(kind)
             }
+            let key = try ServerKey(keySetID: stored.id, created: stored.created, payload: plain)
+            guard key.terms.map(\.term) == stored.terms.map(\.term).sorted(), key.activeTerm == stored.activeTerm else {
+                throw VaultError.malformed("key set (its list of terms does not match the key)")
+            }
+            return key
         }
-        throw VaultError.wrongPassword(kind)
+        throw damaged ? VaultError.corruptWrapper(kind) : VaultError.wrongPassword(kind)
     }
 
     // MARK: Credential records
@@ -126,7 +144,7 @@ public struct ServerKey: Sendable {
     }
 
     /// What a wrapper encrypts: every term with its key, and which one is active.
-    private struct Payload: Codable {
+    struct Payload: Codable {
         struct Term: Codable { var term: Int; var key: [UInt8]; var created: Date }
         var activeTerm: Int
         var terms: [Term]
@@ -141,17 +159,26 @@ public struct ServerKey: Sendable {
         return try encoder.encode(Payload(activeTerm: activeTerm, terms: terms))
     }
 
+    /// The terms from an opened wrapper. Authenticated, but made by whoever holds the passphrase: checked
+    /// like outside input (each term once, 32-byte keys) before any dictionary is built.
     private init(keySetID: String, created: Date, payload: Data) throws {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        let decoded = try decoder.decode(Payload.self, from: payload)
-        guard decoded.terms.contains(where: { $0.term == decoded.activeTerm }),
-              decoded.terms.allSatisfy({ $0.key.count == 32 }) else {
-            throw VaultError.malformed("key set terms")
+        guard let decoded = try? decoder.decode(Payload.self, from: payload) else { throw VaultError.malformed("key set terms") }
+        try KeySetLimits.checkTerms(decoded.terms.map(\.term), active: decoded.activeTerm, what: "key set terms")
+        guard decoded.terms.allSatisfy({ $0.key.count == 32 }) else { throw VaultError.malformed("key set terms (a key of the wrong length)") }
+        var keys: [Int: SymmetricKey] = [:], termCreated: [Int: Date] = [:]
+        for term in decoded.terms {
+            keys[term.term] = SymmetricKey(data: term.key)
+            termCreated[term.term] = term.created
         }
-        self.init(keySetID: keySetID, created: created, activeTerm: decoded.activeTerm,
-                  keys: Dictionary(uniqueKeysWithValues: decoded.terms.map { ($0.term, SymmetricKey(data: $0.key)) }),
-                  termCreated: Dictionary(uniqueKeysWithValues: decoded.terms.map { ($0.term, $0.created) }))
+        self.init(keySetID: keySetID, created: created, activeTerm: decoded.activeTerm, keys: keys, termCreated: termCreated)
+    }
+
+    /// The key that signs a record list for `term`: derived from the term's key, never the key itself.
+    func listKey(term: Int) -> SymmetricKey? {
+        keys[term].map { HKDF<SHA256>.deriveKey(inputKeyMaterial: $0, info: Data("idsync/v1/record-list/\(keySetID)".utf8),
+                                                outputByteCount: 32) }
     }
 
     static func wrapperAAD(_ keySetID: String, _ kind: WrapperKind) -> Data {
@@ -164,7 +191,7 @@ public struct ServerKey: Sendable {
 }
 
 /// Keys derived from one password and salt: one to wrap, one to commit, never the same.
-private struct DerivedKeys {
+struct DerivedKeys {
     let wrapping: SymmetricKey
     private let committing: SymmetricKey
 
@@ -201,17 +228,6 @@ public enum CredentialRecordFormat {
         guard record.count > headerSize, record[0] == version else { throw VaultError.malformed("credential record") }
         return Int(record[1..<5].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
     }
-}
-
-/// Each part preceded by its length, so ("a|b", "c") and ("a", "b|c") never authenticate alike.
-private func lengthPrefixed(_ parts: [String]) -> Data {
-    var data = Data()
-    for part in parts {
-        let bytes = Array(part.utf8)
-        data.append(contentsOf: withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { Array($0) })
-        data.append(contentsOf: bytes)
-    }
-    return data
 }
 
 func randomBytes(_ count: Int) -> [UInt8] {

@@ -20,7 +20,11 @@ public struct CredentialRecord: Sendable, Equatable {
 /// so a key set and the records sealed under it never disagree after a crash.
 public protocol VaultStorage: Sendable {
     func readVault<T>(_ body: (any VaultReader) throws -> T) throws -> T
+    /// Overwritten or deleted vault data must not stay readable in the storage's free space.
     func writeVault<T>(_ body: (any VaultWriter) throws -> T) throws -> T
+    /// Erases copies of replaced vault data the storage keeps outside its live data (a write-ahead log):
+    /// called after an abandon, import or rotation, once their transaction has committed.
+    func eraseResidue() throws
 }
 
 public protocol VaultReader {

@@ -12,7 +12,7 @@ struct Unlock: ParsableCommand {
         let directory = NSTemporaryDirectory() + "idsync-bench-unlock-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let keys = KeyManager(storage: try SQLiteStore(path: directory + "/v.sqlite"))
+        let keys = KeyManager(storage: try Stores.open(path: directory + "/v.sqlite"))
         _ = try keys.unlockOrCreate(servicePassword: "bench password")
         let clock = ContinuousClock()
         var times: [Double] = []

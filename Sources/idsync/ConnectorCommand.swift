@@ -7,8 +7,8 @@ import SyncStore
 struct ConnectorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "connector",
-        abstract: "The configured connectors: their status and last runs.",
-        subcommands: [List.self, Show.self, SetPassword.self])
+        abstract: "The configured connectors: their status and last runs, and what a SCIM target supports.",
+        subcommands: [List.self, Show.self, Probe.self, SetPassword.self])
 
     struct SetPassword: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -98,6 +98,11 @@ struct ConnectorCommand: ParsableCommand {
                     print("auth:     OAuth 2.0 client credentials (\(settings.clientAuth)), client from `idsync cloud-account reinit`")
                     print("issuer:   \(settings.issuer ?? "-")\(settings.tokenURL.map { ", token endpoint \($0)" } ?? "")")
                 }
+                let policy = TargetPolicy.of(config).first { $0.name == name }
+                let deleteAfter = scim.deprovisionDeleteAfter.map { "deleted after \(Format.duration($0))" } ?? "never deleted"
+                print("deprovision: \(scim.deprovision.rawValue)\(scim.deprovision == .disable ? " (users disabled, \(deleteAfter))" : "")")
+                print("deletion threshold: \(policy?.deletionThreshold ?? config.sync.deletionThreshold)"
+                      + (policy?.staging == true ? "; staging: exports held back" : ""))
             }
             guard let store = try? openExistingStore(config) else {
                 print("status:   never run")

@@ -17,16 +17,25 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Log debugging detail to standard error.")
     var verbose = false
 
-    /// Loads and validates the configuration, or exits with the problem on one line. `logLevel`: what this
-    /// command logs by default — info for the long-running ones (sync, service run), notice for the rest.
+    /// Loads and validates the configuration, or exits with the problem on one line; checks that the database
+    /// and the secret files it names are private (``PrivateFiles``). `logLevel`: what this command logs by
+    /// default — info for the long-running ones (sync, service run), notice for the rest.
     func loadConfig(logLevel: Logger.Level = .notice) throws -> IDSyncConfig {
         bootstrapLogging(verbose: verbose, defaultLevel: logLevel)
         let path = ConfigLoader.resolvePath(explicit: config)
+        let config: IDSyncConfig
         do {
-            return try ConfigLoader.load(path: path)
+            config = try ConfigLoader.load(path: path)
         } catch let error as ConfigError {
             throw CLIError("\(error)")
         }
+        // Before anything reads them: a database or secret file others can read is refused, as ssh refuses such a key.
+        do {
+            try PrivateFiles.check(config)
+        } catch {
+            throw CLIError("\(error)")
+        }
+        return config
     }
 }
 
@@ -37,6 +46,37 @@ func loadRules(_ config: IDSyncConfig) throws -> RuleSet {
     } catch let error as ConfigError {
         throw CLIError("\(error)")
     }
+}
+
+/// The cycle of `sync` and `run` (``CycleSession``, as the service runs it), its failures told as one line
+/// with what to do next.
+func runCycle<T>(_ config: IDSyncConfig, _ rules: RuleSet,
+                 _ body: (SyncCycle, ConnectorSet) async throws -> T) async throws -> T {
+    do {
+        return try await cycleSession(config, rules).run(store: { try openStore(config) }, body)
+    } catch let error as ConnectorError {
+        throw CLIError("\(error)")
+    } catch let failed as RuleCheckFailed {
+        throw CLIError("\(failed)\nnothing was run; fix the rules (sync.rules), then check them with `idsync rules check`")
+    } catch let uncheckable as RulesNotCheckable {
+        throw CLIError("\(uncheckable)")
+    }
+}
+
+/// Every connector open for `body`, as a cycle opens them; `hint` follows a connector's failure.
+func withConnectors<T>(_ config: IDSyncConfig, _ rules: RuleSet, hint: String = "",
+                       _ body: (ConnectorSet) async throws -> T) async throws -> T {
+    do {
+        return try await cycleSession(config, rules).withConnectors(body)
+    } catch let error as ConnectorError {
+        throw CLIError("\(error)\(hint)")
+    }
+}
+
+/// The CLI's cycles read connector secrets from the vault only when a connector needs one.
+private func cycleSession(_ config: IDSyncConfig, _ rules: RuleSet) -> CycleSession {
+    CycleSession(config: config, rules: rules, secrets: LazyVaultSecrets(config: config, logger: cliLogger).secrets,
+                 logger: cliLogger)
 }
 
 /// A command failure: printed as one line on standard error, exit status 1.
@@ -50,7 +90,7 @@ extension CLIError: LocalizedError {
 }
 
 /// Opens the store of an existing installation (queries must not create an empty database).
-func openExistingStore(_ config: IDSyncConfig) throws -> SQLiteStore {
+func openExistingStore(_ config: IDSyncConfig) throws -> any IDSyncStore {
     guard FileManager.default.fileExists(atPath: config.database) else {
         throw CLIError("no database at \(config.database) yet: run `idsync sync` first")
     }
@@ -76,10 +116,10 @@ func takeCycleLock(_ config: IDSyncConfig) throws -> FileLock {
 }
 
 /// Opens the database, creating it (and its directory, 0700) on first use.
-func openStore(_ config: IDSyncConfig) throws -> SQLiteStore {
+func openStore(_ config: IDSyncConfig) throws -> any IDSyncStore {
     try makeDatabaseDirectory(config)
     do {
-        return try SQLiteStore(path: config.database)
+        return try Stores.open(path: config.database)
     } catch {
         throw CLIError("cannot open the database \(config.database): \(error)")
     }

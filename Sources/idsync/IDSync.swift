@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import SyncService
 
 @main
 struct IDSync: AsyncParsableCommand {
@@ -13,4 +15,24 @@ struct IDSync: AsyncParsableCommand {
                       KeyCommand.self, ServiceCommand.self, CloudAccountCommand.self, Events.self,
                       PendingExports.self, Errors.self, Run.self, Rules.self]
     )
+
+    /// Every command may read a secret (a password file, the vault), so each process is made non-dumpable and
+    /// without core files before anything else; then the command runs as ArgumentParser would run it.
+    static func main() async {
+        do {
+            try ProcessHardening.apply()
+        } catch {
+            exit(withError: CLIError("\(error)"))
+        }
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

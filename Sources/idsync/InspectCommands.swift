@@ -63,7 +63,7 @@ struct MetaverseCommand: ParsableCommand {
                 for (index, object) in found.enumerated() {
                     if index > 0 { print() }
                     print("metaverse object \(object.id ?? 0) (\(object.objectType.rawValue))")
-                    print(Format.attributes(object.attributes))
+                    print(Format.attributes(object.attributes.merging(object.references.described) { $1 }))
                     print("links:")
                     for link in try reader.csObjects(mvID: object.id ?? 0) {
                         print("  \(link.connector): \(link.dn) (anchor \(link.anchor ?? "none yet"))")
@@ -96,6 +96,6 @@ func describe(_ object: CSObject, _ reader: any StoreReader) throws -> String {
         lines.append("metaverse:       not joined")
     }
     lines.append("attributes:")
-    lines.append(Format.attributes(object.attributes))
+    lines.append(Format.attributes(object.attributes.merging(object.references.described) { $1 }))
     return lines.joined(separator: "\n")
 }

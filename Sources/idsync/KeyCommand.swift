@@ -30,6 +30,11 @@ struct KeyCommand: ParsableCommand {
                 print("wrapper:   \(wrapper.kind.rawValue), \(wrapper.kdf) N=2^\(wrapper.parameters.logN) r=\(wrapper.parameters.r) "
                       + "p=\(wrapper.parameters.p), created \(Format.time(wrapper.created))")
             }
+            if let list = stored.records {
+                print("records:   \(list.entries.count) sealed secrets listed (change \(list.generation), signed with term \(list.term))")
+            } else {
+                print("records:   not listed yet: the first unlock lists them")
+            }
             var key: ServerKey?
             do {
                 key = try context.unlockKey()
@@ -120,7 +125,12 @@ struct KeyCommand: ParsableCommand {
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Restore the key set from a key file (miiskmu /i) and wrap it under this service account's password.",
-            discussion: "Refused while the service runs. Nothing is changed unless the passphrase opens the file.")
+            discussion: """
+                Refused while the service runs. Nothing is changed unless the passphrase opens the file and importing \
+                it keeps every stored secret readable: a file of another key set is refused while secrets sealed under \
+                the current one are stored, and a file of this key set taken before a `key rotate` is refused, naming \
+                the terms it lacks.
+                """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "The key file written by `idsync key export`.") var file: String
         @Option(help: "Read the passphrase from this file instead of standard input.") var passphraseFile: String?

@@ -22,18 +22,9 @@ struct Run: AsyncParsableCommand {
         let rules = try loadRules(config)
         let cycleLock = try takeCycleLock(config)
         defer { withExtendedLifetime(cycleLock) {} }
-        let connectors: ConnectorSet
-        do {
-            connectors = try await ConnectorSet.open(config, secrets: LazyVaultSecrets(config: config, logger: cliLogger).secrets,
-                                                     logger: cliLogger)
-        } catch let error as ConnectorError {
-            throw CLIError("\(error)")
+        let record = try await runCycle(config, rules) { cycle, connectors in
+            await cycle.run(runProfile, on: connector, connectors, allowDeletes: allowDeletes)
         }
-        let store = try openStore(config)
-        let events = EventLog(store: store, logger: cliLogger)
-        let record = await SyncCycle(store: store, rules: rules, settings: config.sync, logger: cliLogger, events: { events.record($0) })
-            .run(runProfile, on: connector, connectors, allowDeletes: allowDeletes)
-        await connectors.close()
         print(RunTable.render([record]))
         if [RunStatus.failed, .stoppedDeletionThreshold].contains(record.status) {
             throw CLIError("\(connector): \(profile) \(record.status == .failed ? "failed" : "stopped"): \(record.message ?? "see idsync runs")")

@@ -128,8 +128,9 @@ struct ServiceCommand: AsyncParsableCommand {
             abstract: "Change the service account's password in the directory and rewrap the server key: nothing is lost.",
             discussion: """
                 Verifies the current password by logging on, changes it in the directory (AD: unicodePwd; OpenLDAP: \
-                Password Modify), rewraps the server encryption key under the new password and stores it. Safe to \
-                interrupt at any point: the service then starts with the old or the new password.
+                Password Modify), rewraps the server encryption key under the new password and stores it. Refused while \
+                the service runs (stop it with `idsync service stop` first); the service does not start while a change \
+                is in progress. Safe to interrupt at any point: the service then starts with the old or the new password.
                 """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "Read the new password from this file instead of standard input.") var newPasswordFile: String?
@@ -139,12 +140,14 @@ struct ServiceCommand: AsyncParsableCommand {
             let context = try ServiceContext(config)
             let newPassword = try SecretInput.read("new password", file: newPasswordFile, confirm: true)
             do {
+                // Held until the change has finished: the service refuses to start meanwhile.
+                let lock = try PasswordChangeLock.acquire(config)
+                defer { withExtendedLifetime(lock) {} }
                 try await PasswordChange(access: try context.keyAccess()).run(newPassword: newPassword)
             } catch let error as ServiceError {
                 throw CLIError("\(error)")
             }
             print("\(try context.account().account): password changed; the server encryption key is wrapped under the new one")
-            if ServiceLock.isHeld(config) { print("the running service keeps its unlocked key; restarts use the new password") }
         }
     }
 }

@@ -7,7 +7,7 @@ import Vault
 /// What the key and service commands share: the store, the event log, the service account and its key.
 struct ServiceContext {
     let config: IDSyncConfig
-    let store: SQLiteStore
+    let store: any IDSyncStore
     let events: EventLog
 
     init(_ config: IDSyncConfig) throws {
@@ -30,7 +30,7 @@ struct ServiceContext {
 
     /// Refuses while the service runs (the seed: `miiskmu /a` fails while the server service is started).
     func requireServiceStopped(_ what: String) throws {
-        guard !ServiceLock.isHeld(config) else {
+        guard try !ServiceLock.isHeld(config) else {
             let pid = (try? store.serviceState()?.pid).flatMap { $0 }.map { " (pid \($0))" } ?? ""
             throw CLIError("refused: the idsync service is running\(pid); stop it first (`idsync service stop`), then \(what)")
         }

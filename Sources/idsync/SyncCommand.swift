@@ -34,29 +34,19 @@ struct Sync: AsyncParsableCommand {
         let rules = try loadRules(config)
         let cycleLock = try takeCycleLock(config)
         defer { withExtendedLifetime(cycleLock) {} }
-        let connectors: ConnectorSet
-        do {
-            connectors = try await ConnectorSet.open(config, secrets: LazyVaultSecrets(config: config, logger: cliLogger).secrets,
-                                                    logger: cliLogger)
-        } catch let error as ConnectorError {
-            throw CLIError("\(error)")
+        let options = SyncCycle.Options(full: full, export: !dryRun, allowDeletes: allowDeletes)
+        let (runs, held) = try await runCycle(config, rules) { cycle, connectors in
+            let runs = await cycle.run(connectors, options: options)
+            // What stays queued: every target on a dry run, the staged ones otherwise.
+            let held = try config.targetConnectors.filter { dryRun || !cycle.exportingTargets.contains($0.name) }.map {
+                (name: $0.name, pending: try cycle.store.read { [name = $0.name] in try $0.pendingExportCount(connector: name) })
+            }
+            return (runs, held)
         }
-        let store: SQLiteStore
-        do {
-            store = try openStore(config)
-        } catch {
-            await connectors.close()
-            throw error
-        }
-        let events = EventLog(store: store, logger: cliLogger)
-        let cycle = SyncCycle(store: store, rules: rules, settings: config.sync, logger: cliLogger, events: { events.record($0) })
-        let export = !dryRun && !config.service.staging
-        let runs = await cycle.run(connectors, options: .init(full: full, export: export, allowDeletes: allowDeletes))
-        await connectors.close()
         print(RunTable.render(runs))
-        if !export {
-            let pending = try store.read { try $0.pendingExportCount(connector: connectors.target.name) }
-            print("\(dryRun ? "dry run" : "staging mode"): nothing was exported; \(pending) pending exports (idsync pending-exports)")
+        for (name, pending) in held {
+            print("\(name): \(dryRun ? "dry run" : "staging mode"): nothing was exported; \(pending) pending exports "
+                  + "(idsync pending-exports --connector \(name))")
         }
         if let failed = runs.first(where: { [RunStatus.failed, .stoppedDeletionThreshold].contains($0.status) }) {
             throw CLIError("\(failed.connector): \(failed.profile.rawValue) \(failed.status == .failed ? "failed" : "stopped"): "

@@ -36,6 +36,15 @@ enum Format {
                                                                            seconds.truncatingRemainder(dividingBy: 60))
     }
 
+    /// A configured duration as the configuration writes it: 30d, 12h, 5m, 45s.
+    static func duration(_ duration: Duration) -> String {
+        let seconds = duration.components.seconds
+        for (unit, size) in [("d", Int64(86400)), ("h", 3600), ("m", 60)] where seconds >= size && seconds % size == 0 {
+            return "\(seconds / size)\(unit)"
+        }
+        return "\(seconds)s"
+    }
+
     /// Attribute lines, sorted, one value per line, for `cs show` and `mv search`.
     static func attributes(_ attributes: [String: [String]], indent: String = "  ") -> String {
         attributes.keys.sorted().flatMap { name in

@@ -166,25 +166,27 @@ struct SCIMResponseFuzzTests {
         let server = try await ScriptedHTTPServer(script: cases.map {
             .init(status: $0.0, headers: [("Content-Type", $0.1)], body: $0.2)
         })
-        defer { Task { try? await server.stop() } }
-        let client = SCIMClient(configuration: .init(baseURL: server.url, maxRetries: 0), credentials: BearerToken("t"),
-                                logger: Logger(label: "fuzz"))
-        defer { Task { await client.shutdown() } }
-        var decoded = 0, refused = 0
-        for (status, _, body) in cases {
-            do {
-                let page = try await client.list(.users)
-                #expect(status < 300, "a \(status) was taken for a list")
-                #expect(page.resources.count <= 2)
-                decoded += 1
-            } catch let error as SCIMError {
-                #expect(!error.description.contains("\n") && error.description.count < 1_000, "\(error)")
-                refused += 1
-            } catch {
-                Issue.record("not a SCIMError: \(type(of: error)) \(error)\n\(body)")
+        try await withCleanup { cleanup in
+            cleanup.add { try await server.stop() }
+            let client = SCIMClient(configuration: .init(baseURL: server.url, maxRetries: 0), credentials: BearerToken("t"),
+                                    logger: Logger(label: "fuzz"))
+            cleanup.add { await client.shutdown() }
+            var decoded = 0, refused = 0
+            for (status, _, body) in cases {
+                do {
+                    let page = try await client.list(.users)
+                    #expect(status < 300, "a \(status) was taken for a list")
+                    #expect(page.resources.count <= 2)
+                    decoded += 1
+                } catch let error as SCIMError {
+                    #expect(!error.description.contains("\n") && error.description.count < 1_000, "\(error)")
+                    refused += 1
+                } catch {
+                    Issue.record("not a SCIMError: \(type(of: error)) \(error)\n\(body)")
+                }
             }
+            print("SCIM response fuzzing: \(cases.count) responses, \(decoded) decoded, \(refused) refused as SCIMError")
         }
-        print("SCIM response fuzzing: \(cases.count) responses, \(decoded) decoded, \(refused) refused as SCIMError")
     }
 
     @Test func anyServiceProviderConfigIsReadWithoutTrapping() async {

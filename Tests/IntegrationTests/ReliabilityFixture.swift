@@ -76,6 +76,7 @@ extension IDSyncInstallation {
                 type: ldap
                 flavor: openldap
                 url: \(ldap.url)
+                allow_plaintext_bind: true
                 bind_dn: \(ldap.adminDN)
                 password_file: ldap.password
                 base_dn: \(ldap.baseDN)

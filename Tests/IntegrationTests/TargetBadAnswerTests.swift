@@ -7,7 +7,7 @@ import Testing
 /// 2xx answers that are not a resource (after the server did create it). Each user is named in
 /// `idsync errors` with the reason, the others sync, and once the service behaves nothing is duplicated
 /// or missing.
-@Suite("Target bad answers: a corpus of SCIM responses")
+@Suite("Target bad answers: a corpus of SCIM responses", .hangGuard)
 struct TargetBadAnswerTests {
     struct Case {
         let name: String
@@ -36,32 +36,34 @@ struct TargetBadAnswerTests {
 
     @Test func eachBadAnswerIsNamedAndNothingIsLost() async throws {
         let directory = try await BulkDirectory.make(users: 30, groups: 2, membersPerGroup: 10)
-        defer { Task { await directory.stop() } }
-        let cases = try Self.corpus(marker: { "\"u\($0)@example.com\"" })
-        #expect(cases.count >= 15)
-        let proxy = try await FaultProxy(upstream: directory.scim.url, plan: .init([:]))
-        defer { Task { try? await proxy.stop() } }
-        proxy.answer(cases.map(\.response))
-        let install = try directory.installation(scimURL: proxy.url, extraSCIM: "    bulk: false")
+        try await withCleanup { cleanup in
+            cleanup.add { await directory.stop() }
+            let cases = try Self.corpus(marker: { "\"u\($0)@example.com\"" })
+            #expect(cases.count >= 15)
+            let proxy = try await FaultProxy(upstream: directory.scim.url, plan: .init([:]))
+            cleanup.add { try await proxy.stop() }
+            proxy.answer(cases.map(\.response))
+            let install = try directory.installation(scimURL: proxy.url, extraSCIM: "    bulk: false")
 
-        let first = try await install.idsync(["sync"])
-        #expect(first.status == 2, "completed with errors: \(first.output)")
-        let errors = try await install.idsync(["errors"])
-        let lines = errors.stdout.split(separator: "\n")
-        for (index, item) in cases.enumerated() {
-            let line = lines.first { $0.contains("u\(index)@example.com ") }
-            #expect(line?.contains(item.expect) == true, "\(item.name): \(line ?? "not listed")")
-            #expect((line?.count ?? 0) < 1_000, "\(item.name): an error line of \(line?.count ?? 0) characters")
+            let first = try await install.idsync(["sync"])
+            #expect(first.status == 2, "completed with errors: \(first.output)")
+            let errors = try await install.idsync(["errors"])
+            let lines = errors.stdout.split(separator: "\n")
+            for (index, item) in cases.enumerated() {
+                let line = lines.first { $0.contains("u\(index)@example.com ") }
+                #expect(line?.contains(item.expect) == true, "\(item.name): \(line ?? "not listed")")
+                #expect((line?.count ?? 0) < 1_000, "\(item.name): an error line of \(line?.count ?? 0) characters")
+            }
+            let users = try await directory.scim.users().compactMap { $0.string("userName") }
+            for index in cases.count..<directory.users { #expect(users.contains("u\(index)@example.com"), "the others sync") }
+            print("target bad answers: \(cases.count) cases, \(proxy.cannedAnswers) answered from the corpus")
+
+            // The service behaves again: everything arrives once, including what was created behind a bad answer.
+            proxy.disable()
+            let second = try await install.idsync(["sync"])
+            #expect(second.status == 0, "\(second.output)")
+            #expect(try await directory.convergence().isEmpty)
+            #expect(try await install.idsync(["errors"]).stdout.contains("no objects in error"))
         }
-        let users = try await directory.scim.users().compactMap { $0.string("userName") }
-        for index in cases.count..<directory.users { #expect(users.contains("u\(index)@example.com"), "the others sync") }
-        print("target bad answers: \(cases.count) cases, \(proxy.cannedAnswers) answered from the corpus")
-
-        // The service behaves again: everything arrives once, including what was created behind a bad answer.
-        proxy.disable()
-        let second = try await install.idsync(["sync"])
-        #expect(second.status == 0, "\(second.output)")
-        #expect(try await directory.convergence().isEmpty)
-        #expect(try await install.idsync(["errors"]).stdout.contains("no objects in error"))
     }
 }

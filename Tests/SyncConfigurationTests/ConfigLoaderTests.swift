@@ -120,9 +120,91 @@ final class ConfigLoaderTests {
                     keyPath: "connectors[1].name", containing: "duplicate connector name")
     }
 
-    @Test func oneTargetIsRequired() {
+    @Test("http:// for SCIM, issuer, token and registration URLs only on loopback; refused elsewhere, naming the key")
+    func plainHTTPOnlyOnLoopback() throws {
+        for url in ["http://scim.example.com/v2/", "http://10.1.2.3:8089/", "http://127.0.0.1.example.com/"] {
+            expectError(Self.valid.replacingOccurrences(of: "http://127.0.0.1:8089/", with: url),
+                        keyPath: "connectors[1].url", containing: "plain http to another machine")
+        }
+        for key in ["issuer", "token_url", "registration_url"] {
+            let oauth = "{ type: oauth2-client-credentials, token_url: \"https://idp.example.com/token\", \(key): \"http://idp.example.com/x\" }"
+            let text = Self.valid.replacingOccurrences(of: "{ type: bearer, token_file: cloud.token }", with: oauth)
+                .replacingOccurrences(of: "token_url: \"https://idp.example.com/token\", token_url", with: "token_url")
+            expectError(text, keyPath: "connectors[1].auth.\(key)", containing: "use https://")
+        }
+        for url in ["http://127.0.0.1:8089/", "http://127.8.9.10/", "http://localhost:8080/scim", "http://[::1]:8089/",
+                    "https://scim.example.com/v2/"] {
+            let config = try parse(Self.valid.replacingOccurrences(of: "http://127.0.0.1:8089/", with: url))
+            #expect(config.scimConnector(named: "cloud")?.url == url)
+        }
+        let oauth = try parse(Self.valid.replacingOccurrences(of: "{ type: bearer, token_file: cloud.token }",
+                                                              with: "{ type: oauth2-client-credentials, issuer: \"http://127.0.0.1:5000\" }"))
+        guard case .oauth2ClientCredentials(let settings)? = oauth.scimConnector(named: "cloud")?.auth else {
+            Issue.record("not an OAuth connector"); return
+        }
+        #expect(settings.issuer == "http://127.0.0.1:5000")
+    }
+
+    /// The connector contoso.test of a configuration.
+    func ldap(_ text: String) throws -> LDAPConnectorConfig {
+        guard case .ldap(let ldap)? = try parse(text).connector(named: "contoso.test")?.kind else {
+            throw ConfigError(file: "", line: nil, keyPath: "", message: "no LDAP connector contoso.test")
+        }
+        return ldap
+    }
+
+    @Test("a bind over plain ldap:// is refused unless allow_plaintext_bind, which applies to plain ldap:// alone")
+    func plaintextBind() throws {
+        let tls = try ldap(Self.valid)
+        #expect(tls.bindsOverTLS && !tls.allowPlaintextBind && tls.plaintextBindRefusal == nil)
+        let plain = try ldap(Self.valid.replacingOccurrences(of: "ldaps://dc1.contoso.test:636", with: "ldap://dc1.contoso.test"))
+        #expect(!plain.bindsOverTLS)
+        #expect(plain.plaintextBindRefusal?.contains("without TLS") == true)
+        let startTLS = try ldap(Self.valid.replacingOccurrences(of: "ldaps://dc1.contoso.test:636", with: "ldap://dc1.contoso.test\n    start_tls: true"))
+        #expect(startTLS.bindsOverTLS && startTLS.plaintextBindRefusal == nil)
+        let lab = try ldap(Self.valid.replacingOccurrences(of: "ldaps://dc1.contoso.test:636", with: "ldap://dc1.contoso.test\n    allow_plaintext_bind: true"))
+        #expect(lab.allowPlaintextBind && lab.plaintextBindRefusal == nil)
+        expectError(Self.valid.replacingOccurrences(of: "ldaps://dc1.contoso.test:636", with: "ldap://dc1\n    start_tls: true\n    allow_plaintext_bind: true"),
+                    keyPath: "connectors[0].allow_plaintext_bind", containing: "applies only to ldap:// without start_tls")
+    }
+
+    @Test("connect_timeout bounds connecting (10 s unless set); the operation timeout stays its own")
+    func connectTimeout() throws {
+        let plain = try ldap(Self.valid)
+        #expect(plain.connectTimeout == .seconds(10) && plain.timeout == .seconds(120))
+        let slow = try ldap(Self.valid.replacingOccurrences(of: "ldaps://dc1.contoso.test:636", with: "ldaps://dc1.contoso.test:636\n    connect_timeout: 45s"))
+        #expect(slow.connectTimeout == .seconds(45) && slow.timeout == .seconds(120))
+    }
+
+    @Test func aTargetIsRequired() {
         let sourceOnly = String(Self.valid[..<Self.valid.range(of: "  - name: cloud")!.lowerBound])
-        expectError(sourceOnly, keyPath: "connectors", containing: "exactly one scim connector")
+        expectError(sourceOnly, keyPath: "connectors", containing: "no scim connector")
+    }
+
+    @Test func severalTargetsEachWithTheirOwnPolicy() throws {
+        let config = try parse(Self.valid + """
+
+              - name: expenses
+                type: scim
+                url: https://expenses.example.com/scim/v2/
+                auth: { type: bearer, token_file: cloud.token }
+                deprovision: disable
+                deprovision_delete_after: 30d
+                deletion_threshold: 50
+                staging: true
+            sync:
+              export_concurrency: 3
+            """)
+        #expect(config.targetConnectors.map(\.name) == ["cloud", "expenses"])
+        let expenses = try #require(config.scimConnector(named: "expenses"))
+        #expect(expenses.deprovision == .disable && expenses.deprovisionDeleteAfter == .seconds(30 * 86400))
+        #expect(expenses.deletionThreshold == 50 && expenses.staging == true)
+        #expect(config.scimConnector(named: "cloud")?.deprovision == .delete)
+        #expect(config.scimConnector(named: "cloud")?.deprovisionDeleteAfter == nil)
+        #expect(config.sync.exportConcurrency == 3)
+        let never = try parse(Self.valid.replacingOccurrences(of: "type: scim\n", with: "type: scim\n    deprovision: disable\n    deprovision_delete_after: never\n"))
+        #expect(never.scimConnector(named: "cloud")?.deprovision == .disable)
+        #expect(never.scimConnector(named: "cloud")?.deprovisionDeleteAfter == nil)
     }
 
     @Test func invalidYAMLNamesTheLine() {

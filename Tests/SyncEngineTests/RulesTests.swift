@@ -23,7 +23,7 @@ struct RulesTests {
 
     @Test func expressions() throws {
         let attributes: AttributeMap = ["givenName": ["Ada"], "sn": ["Lovelace"], "uac": ["514"], "proxy": ["a;b; c"], "mail": ["Ada@X.org"]]
-        func eval(_ text: String) throws -> [String] { try FlowExpression.parse(text).evaluate(attributes) { "mv:\($0)" } }
+        func eval(_ text: String) throws -> [String] { try FlowExpression.parse(text).evaluate(attributes, context: EvaluationContext()) }
         #expect(try eval("coalesce(displayName, concat(givenName, ' ', sn))") == ["Ada Lovelace"])
         #expect(try eval("concat(nickname, ' ', sn)") == ["Lovelace"])
         #expect(try eval("concat(nickname, ' ', alias)") == [])
@@ -53,8 +53,11 @@ struct RulesTests {
     @Test func builtInRulesParse() throws {
         let rules = try RuleLoader.rules(for: try config())
         #expect(rules.inbound(connector: "ad", type: .user).first?.name == "In from AD - User")
-        #expect(rules.outbound(type: .group).first?.flows.contains { $0.target == "members" } == true)
-        #expect(RuleLoader.text(for: try config()).contains("accountEnabled: bit_clear(userAccountControl, 2)"))
+        #expect(rules.outbound(type: .group, connector: "cloud").first?.flows.contains { $0.target == "members" } == true)
+        let shown = RuleLoader.text(for: try config(), rules: rules)
+        #expect(shown.contains("accountEnabled: bit_clear(userAccountControl, 2)"))
+        #expect(shown.contains("# in force for target cloud: 2 outbound rule(s)"), "\(shown)")
+        #expect(shown.contains("\"userName\": \"userPrincipalName\""), "\(shown)")
     }
 
     @Test func rulesFileWithScopeJoinsAndPrecedence() throws {
@@ -98,6 +101,7 @@ struct RulesTests {
         try expectError("inbound:\n  - { name: x, object_type: computer, flows: { a: b } }\n", "inbound[0].object_type", "unknown value")
         try expectError("inbound:\n  - { name: x, connector: nope, object_type: user, flows: { a: b } }\n", "inbound[0].connector", "not an ldap connector")
         try expectError("inbound:\n  - { name: x, object_type: user, flow: { a: b } }\n", "inbound[0].flows", "is required")
-        try expectError("outbound:\n  - { name: x, object_type: user, scope: { containers: [a] }, flows: { a: b } }\n", "outbound[0].scope.containers", "only filter")
+        try expectError("outbound:\n  - { name: x, object_type: user, scope: { containers: [a] }, flows: { a: b } }\n", "outbound[0].scope.containers", "containers do not")
+        try expectError("outbound:\n  - { name: x, connector: ad, object_type: user, flows: { a: b } }\n", "outbound[0].connector", "not a scim connector")
     }
 }

@@ -3,7 +3,7 @@ import GRDB
 @testable import SyncStore
 import Testing
 
-/// Metaverse and connector-space ids are what references point at ("mv:<id>", pending exports, references):
+/// Metaverse and connector-space ids are what references point at (metaverse references, pending exports, references):
 /// one handed out twice would silently repoint them.
 @Suite("Store ids")
 struct IdentityTests {

@@ -1,11 +1,19 @@
-/// Reads the expressions of a rules file:
+import Foundation
+
+/// Reads the expressions of a rules file — idsync's own and Entra provisioning's, one language:
 ///
-///     displayName                                   an attribute's values
-///     'Engineering'  "x"                            a constant
+///     displayName  [displayName]                    an attribute's values
+///     'Engineering'  "x"  42  &HF7                  constants (a number is a constant; &H is hexadecimal)
 ///     coalesce(displayName, concat(givenName, ' ', sn))
 ///     lower(mail)  upper(x)  split(proxyAddresses, ';')  join(member, ',')
 ///     bit_clear(userAccountControl, 2)  bit_set(userAccountControl, 2)
 ///     ref(manager)                                  a DN → the metaverse object it names
+///     base64(objectSid)                             a binary attribute, as base64
+///     Join(", ", [givenName], [sn])  Replace([proxyAddresses], , "^SMTP:", , "", , )  [c] = "US"
+///
+/// Function names are matched ignoring case. Wrong argument counts, unknown functions, constants that
+/// cannot be what their argument needs (a regex that does not compile, a date format, a number) are
+/// errors here, when the rules load, rather than on every object.
 extension FlowExpression {
     public struct ParseError: Error, CustomStringConvertible, Sendable {
         public let expression: String
@@ -23,10 +31,12 @@ extension FlowExpression {
     }
 }
 
-private struct ExpressionParser {
+struct ExpressionParser {
     let text: [Character]
     let source: String
     var position = 0
+    /// How many calls the parser is inside: SelectUniqueValue must be the whole expression.
+    var depth = 0
 
     var atEnd: Bool { position >= text.count }
 
@@ -36,23 +46,75 @@ private struct ExpressionParser {
 
     mutating func skipSpaces() { while !atEnd, text[position].isWhitespace { position += 1 } }
 
+    /// An operand, or two compared: `a = b`, `a <> b`.
     mutating func expression() throws -> FlowExpression {
+        let left = try operand()
+        skipSpaces()
+        let comparison: ExpressionFunction
+        if !atEnd, text[position] == "=" {
+            comparison = .equal
+            position += 1
+        } else if position + 1 < text.count, text[position] == "<", text[position + 1] == ">" {
+            comparison = .notEqual
+            position += 2
+        } else {
+            return left
+        }
+        if case .selectUniqueValue = left { throw error("SelectUniqueValue must be the whole expression, as in Entra") }
+        depth += 1
+        defer { depth -= 1 }
+        return .call(comparison, [left, try operand()])
+    }
+
+    mutating func operand() throws -> FlowExpression {
         skipSpaces()
         guard !atEnd else { throw error("expected an expression") }
-        if text[position] == "'" || text[position] == "\"" { return .constant(try string()) }
+        switch text[position] {
+        case "'", "\"": return .constant(try string())
+        case "[": return .attribute(try bracketedAttribute())
+        case "&": return .constant(try hexadecimal())
+        default: break
+        }
+        let start = position
         let name = identifier()
         guard !name.isEmpty else { throw error("expected an attribute, a function or a quoted constant") }
+        if Int(name) != nil { return .constant(name) }
         skipSpaces()
         guard !atEnd, text[position] == "(" else { return .attribute(name) }
         position += 1
+        let isWholeExpression = depth == 0
+        depth += 1
+        defer { depth -= 1 }
         let arguments = try argumentList()
-        return try call(name, arguments)
+        return try FunctionCall(parser: self, name: name, offset: start, isWholeExpression: isWholeExpression).make(arguments)
     }
 
     mutating func identifier() -> String {
         let start = position
         while !atEnd, text[position].isLetter || text[position].isNumber || "_-.".contains(text[position]) { position += 1 }
         return String(text[start..<position])
+    }
+
+    /// Entra's `[attribute]`.
+    mutating func bracketedAttribute() throws -> String {
+        position += 1
+        skipSpaces()
+        let name = identifier()
+        skipSpaces()
+        guard !name.isEmpty, !atEnd, text[position] == "]" else { throw error("expected an attribute name and \"]\"") }
+        position += 1
+        return name
+    }
+
+    /// VBA's `&HF7`, as Entra's BitAnd example writes numbers: read as its decimal value.
+    mutating func hexadecimal() throws -> String {
+        position += 1
+        guard !atEnd, text[position] == "H" || text[position] == "h" else { throw error("expected &H and hexadecimal digits") }
+        position += 1
+        let start = position
+        while !atEnd, text[position].isHexDigit { position += 1 }
+        guard let value = Int(String(text[start..<position]), radix: 16) else { throw error("expected hexadecimal digits after &H") }
+        return String(value)
     }
 
     mutating func string() throws -> String {
@@ -69,49 +131,20 @@ private struct ExpressionParser {
         return value
     }
 
-    mutating func argumentList() throws -> [FlowExpression] {
-        var arguments: [FlowExpression] = []
+    /// The arguments up to ")"; an argument left empty (`f(a, , b)`) is nil.
+    mutating func argumentList() throws -> [FlowExpression?] {
+        var arguments: [FlowExpression?] = []
         skipSpaces()
         if !atEnd, text[position] == ")" { position += 1; return arguments }
         while true {
-            arguments.append(try expression())
+            skipSpaces()
+            guard !atEnd else { throw error("expected \",\" or \")\"") }
+            arguments.append(text[position] == "," || text[position] == ")" ? nil : try expression())
             skipSpaces()
             guard !atEnd else { throw error("expected \",\" or \")\"") }
             if text[position] == ")" { position += 1; return arguments }
             guard text[position] == "," else { throw error("expected \",\" or \")\"") }
             position += 1
-        }
-    }
-
-    func call(_ name: String, _ arguments: [FlowExpression]) throws -> FlowExpression {
-        func count(_ expected: ClosedRange<Int>) throws {
-            guard expected.contains(arguments.count) else {
-                throw error("\(name) takes \(expected.lowerBound == expected.upperBound ? "\(expected.lowerBound)" : "\(expected.lowerBound) or more") argument(s)")
-            }
-        }
-        func attributeName(_ expression: FlowExpression) throws -> String {
-            guard case .attribute(let attribute) = expression else { throw error("\(name) needs an attribute name first") }
-            return attribute
-        }
-        func constant(_ expression: FlowExpression) throws -> String {
-            guard case .constant(let value) = expression else { throw error("\(name) needs a quoted constant") }
-            return value
-        }
-        func mask(_ expression: FlowExpression) throws -> Int {
-            guard case .attribute(let digits) = expression, let value = Int(digits) else { throw error("\(name) needs a number as its mask") }
-            return value
-        }
-        switch name.lowercased() {
-        case "coalesce": try count(1...Int.max); return .coalesce(arguments)
-        case "concat": try count(1...Int.max); return .concat(arguments, separator: "")
-        case "lower": try count(1...1); return .lower(arguments[0])
-        case "upper": try count(1...1); return .upper(arguments[0])
-        case "split": try count(2...2); return .split(arguments[0], separator: try constant(arguments[1]))
-        case "join": try count(2...2); return .join(arguments[0], separator: try constant(arguments[1]))
-        case "bit_clear": try count(2...2); return .bitsClear(try attributeName(arguments[0]), mask: try mask(arguments[1]))
-        case "bit_set": try count(2...2); return .bitsSet(try attributeName(arguments[0]), mask: try mask(arguments[1]))
-        case "ref": try count(1...1); return .reference(try attributeName(arguments[0]))
-        default: throw error("unknown function \(name); known: coalesce, concat, lower, upper, split, join, bit_clear, bit_set, ref")
         }
     }
 }

@@ -30,6 +30,16 @@ public indirect enum LDAPFilter: Sendable, Equatable {
         }
     }
 
+    /// Every attribute the filter names (what an import must read for it).
+    public var attributes: Set<String> {
+        switch self {
+        case .and(let filters), .or(let filters): filters.reduce(into: Set()) { $0.formUnion($1.attributes) }
+        case .not(let filter): filter.attributes
+        case .equal(let name, _), .present(let name), .substrings(let name, _, _, _), .greaterOrEqual(let name, _),
+             .lessOrEqual(let name, _): [name]
+        }
+    }
+
     private static func matchSubstrings(_ value: String, _ initial: String?, _ any: [String], _ final: String?) -> Bool {
         var rest = Substring(value)
         if let initial {

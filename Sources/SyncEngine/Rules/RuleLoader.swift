@@ -1,4 +1,5 @@
 import Foundation
+import SCIM
 import SyncConfiguration
 import SyncStore
 
@@ -25,13 +26,46 @@ public enum RuleLoader {
             }
         }
         if outbound == nil {
-            outbound = try parse(DefaultRules.scim, file: "(built-in rules)", config: config).outbound
+            outbound = try parse(DefaultRules.scim, file: "(built-in rules)", config: config).outbound?.map { rule in
+                var rule = rule
+                rule.isBuiltIn = true
+                return rule
+            }
         }
         return RuleSet(rules: (inbound ?? []) + (outbound ?? []))
     }
 
-    /// The effective rules as text, for `idsync rules show`.
-    public static func text(for config: IDSyncConfig) -> String {
+    /// The rules in force as text, for `idsync rules show`: the rules file (or the built-in rules), then the
+    /// outbound rules each target gets, in the same format.
+    public static func text(for config: IDSyncConfig, rules: RuleSet) -> String {
+        var text = source(for: config)
+        for target in config.targetConnectors {
+            let outbound = rules.outbound(connector: target.name)
+            text += "\n# in force for target \(target.name): \(outbound.count) outbound rule(s)\noutbound:\n"
+            for rule in outbound { text += yaml(rule) }
+        }
+        return text
+    }
+
+    /// One rule in the rules file format.
+    static func yaml(_ rule: SyncRule) -> String {
+        func quoted(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        var lines = ["  - name: \(quoted(rule.name))"]
+        if let connector = rule.connector { lines.append("    connector: \(connector)") }
+        lines.append("    object_type: \(rule.objectType.rawValue)")
+        if rule.precedence != 100 { lines.append("    precedence: \(rule.precedence)") }
+        if rule.scope.filter != nil || !rule.scope.memberOf.isEmpty {
+            lines.append("    scope:")
+            if let filter = rule.scope.filterText { lines.append("      filter: \(quoted(filter))") }
+            if !rule.scope.memberOf.isEmpty { lines.append("      member_of: [\(rule.scope.memberOf.map(quoted).joined(separator: ", "))]") }
+        }
+        lines.append("    flows:")
+        for flow in rule.flows { lines.append("      \(quoted(flow.target)): \(quoted(rule.flowTexts[flow.target] ?? ""))") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The rules file's text, or the built-in rules'.
+    static func source(for config: IDSyncConfig) -> String {
         if let file = config.sync.rulesFile, let text = try? String(contentsOfFile: file, encoding: .utf8) { return text }
         let inbound = config.sourceConnectors.compactMap { connector -> String? in
             guard case .ldap(let ldap) = connector.kind else { return nil }
@@ -55,11 +89,11 @@ public enum RuleLoader {
         let type = try node.choice("object_type", ["user": ObjectType.user, "group": .group])
         guard let type else { throw node.error("object_type", "is required (user or group)") }
         var rule = SyncRule(name: name, direction: direction, objectType: type, flows: [])
+        rule.connector = try node.string("connector")
+        if let connector = rule.connector, config.connector(named: connector)?.role != (direction == .inbound ? .source : .target) {
+            throw node.error("connector", "\"\(connector)\" is not \(direction == .inbound ? "an ldap" : "a scim") connector of the configuration")
+        }
         if direction == .inbound {
-            rule.connector = try node.string("connector")
-            if let connector = rule.connector, config.connector(named: connector)?.role != .source {
-                throw node.error("connector", "\"\(connector)\" is not an ldap connector of the configuration")
-            }
             rule.projection = try node.bool("projection") ?? true
             rule.joins = try (node.objectList("join") ?? []).map { join in
                 var join = join
@@ -75,14 +109,14 @@ public enum RuleLoader {
             if let filter = try scope.string("filter") {
                 do {
                     rule.scope.filter = try LDAPFilter.parse(filter)
+                    rule.scope.filterText = filter
                 } catch {
                     throw scope.error("filter", "\(error)")
                 }
             }
             rule.scope.memberOf = try scope.stringList("member_of") ?? []
-            if direction == .outbound, !rule.scope.memberOf.isEmpty || !rule.scope.containers.isEmpty {
-                throw scope.error(rule.scope.memberOf.isEmpty ? "containers" : "member_of",
-                                  "outbound rules scope on metaverse attributes: only filter applies")
+            if direction == .outbound, !rule.scope.containers.isEmpty {
+                throw scope.error("containers", "outbound rules scope on the metaverse: filter and member_of apply, containers do not")
             }
             try scope.finish()
         }
@@ -90,10 +124,26 @@ public enum RuleLoader {
             throw node.error("flows", "is required: target attribute → expression")
         }
         rule.flows = try flows.map { flow in
-            AttributeFlow(flow.key, try expression(flow.value, in: node, key: "flows.\(flow.key)"))
+            AttributeFlow(try target(flow.key, direction, in: node), try expression(flow.value, in: node, key: "flows.\(flow.key)"))
+        }
+        rule.flowTexts = Dictionary(zip(rule.flows.map(\.target), flows.map(\.value)), uniquingKeysWith: { first, _ in first })
+        if let duplicate = Dictionary(grouping: rule.flows, by: \.target).first(where: { $0.value.count > 1 })?.key {
+            throw node.error("flows", "two flows write \(duplicate)")
         }
         try node.finish()
         return rule
+    }
+
+    /// An outbound flow's target is a SCIM attribute path (RFC 7643), kept in its canonical form
+    /// (`enterprise.department`, `emails[type eq "work"].value`, `urn:…:User:attr`); an inbound one a
+    /// metaverse attribute name.
+    private static func target(_ key: String, _ direction: SyncRule.Direction, in node: YAMLObject) throws -> String {
+        guard direction == .outbound else { return key }
+        do {
+            return try SCIMPath.canonical(key)
+        } catch {
+            throw node.error("flows.\(key)", "\(error)")
+        }
     }
 
     private static func expression(_ text: String, in node: YAMLObject, key: String) throws -> FlowExpression {

@@ -1,0 +1,55 @@
+import Logging
+import SyncStore
+
+/// Writes what became of each sent export into the store, inside the batch's transaction: the object's
+/// new anchor and exported state, its pending export cleared (or kept for the references still
+/// unresolved, or with the error for the next run), and the run's counts and errors.
+struct ExportRecording: Sendable {
+    let logger: Logger
+
+    enum Recorded { case done, waitingForReferences, failed }
+
+    func record(_ item: ExportWork, _ outcome: ExportOutcome, writer: any StoreWriter, recorder: RunRecorder) throws -> Recorded {
+        var object = item.object
+        switch outcome {
+        case .failed(let message, let attribute):
+            logger.warning("export failed", metadata: ["object": "\(object.dn)", "error": "\(message)"])
+            var export = item.export
+            export.attempts += 1
+            export.lastError = message
+            try writer.setPendingExport(export)
+            try recorder.error(writer, object: object.dn, attribute: attribute, message)
+            return .failed
+        case .gone:
+            // Deleted in the target behind idsync's back: create it again on the next pass.
+            object.anchor = nil
+            object.setAttributes([:])
+            object.references = [:]
+            try writer.update(object)
+            try writer.setPendingExport(PendingExport(csID: object.id!, operation: .add, attributes: item.export.attributes,
+                                                      references: item.export.references))
+            return .waitingForReferences
+        case .ok(let id):
+            switch item.request {
+            case .delete:
+                try writer.deleteCSObject(id: object.id!)
+                recorder.deleted()
+                return .done
+            case .create: recorder.added()
+            case .patch: recorder.updated()
+            default: break
+            }
+            if object.anchor == nil { object.anchor = id }
+            object.setAttributes(item.written)
+            object.references = item.writtenReferences
+            try writer.update(object)
+            if item.unresolved.isEmpty {
+                try writer.removePendingExport(csID: object.id!)
+                return .done
+            }
+            try writer.setPendingExport(PendingExport(csID: object.id!, operation: .update, attributes: item.export.attributes,
+                                                      references: item.export.references))
+            return .waitingForReferences
+        }
+    }
+}

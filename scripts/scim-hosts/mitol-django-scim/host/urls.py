@@ -1,0 +1,1 @@
+from mitol.scim.urls import urlpatterns  # noqa: F401
