@@ -4,7 +4,7 @@ import LDAP
 /// Builds test data in the domain over LDAPS as the domain administrator, the way an admin's tools would.
 extension SambaDC {
     public func adminConnection() async throws -> LDAPConnection {
-        let connection = try await LDAPConnection.connect(LDAPConnectionOptions(url: ldapsURL, caFile: caFile))
+        let connection = try await LDAPConnection.connect(connectionOptions())
         try await connection.simpleBind(dn: adminUPN, password: adminPassword)
         return connection
     }

@@ -47,7 +47,7 @@ public struct IDSyncInstallation: Sendable {
               schedule: { interval: \(interval) }
 
             """ } ?? ""
-        // connect_timeout: one DC serves every test of a run at once, so a TLS handshake may wait its turn.
+        // connect_timeout: see SambaDC.connectTimeout.
         let yaml = """
             database: \(directory.file("idsync.sqlite"))
             \(service)connectors:
@@ -56,7 +56,7 @@ public struct IDSyncInstallation: Sendable {
                 flavor: active-directory
                 url: \(dc.ldapsURL)
                 tls_ca_file: \(dc.caFile)
-                connect_timeout: 30s
+                connect_timeout: \(SambaDC.connectTimeout.components.seconds)s
                 bind_dn: \(bindUPN)
                 \(inVault ? "" : "password_file: adconn.password")
                 base_dn: \(dc.baseDN)

@@ -1,4 +1,5 @@
 import Foundation
+import LDAP
 
 /// A real Samba Active Directory domain controller on a loopback address (LDAP 389, LDAPS 636),
 /// provisioned by `scripts/samba-dc` into a temporary directory. One DC serves a whole test run: tests
@@ -17,6 +18,18 @@ public final class SambaDC: Sendable {
     /// The DC's database, for `samba-tool ... -H` administration the way an admin on the DC would do it.
     public let samLDB: String
     public let pid: Int32
+
+    /// How long the harness, and the idsync installations it writes, wait to connect to the DC. One DC serves
+    /// every test of a run at once, on a machine that may be busy with other work, so a TLS handshake may wait
+    /// well past idsync's default of 10 s for its turn.
+    public static let connectTimeout: Duration = .seconds(60)
+
+    /// Options for the harness's own connections: LDAPS (or StartTLS on `url`) with the DC's CA, `connectTimeout`.
+    public func connectionOptions(url: String? = nil, startTLS: Bool = false, caFile: String? = nil,
+                                  operationTimeout: Duration = .seconds(120)) -> LDAPConnectionOptions {
+        LDAPConnectionOptions(url: url ?? ldapsURL, startTLS: startTLS, caFile: caFile ?? self.caFile,
+                              networkTimeout: Self.connectTimeout, operationTimeout: operationTimeout)
+    }
 
     /// The domain controller shared by every test in this process; started on first use.
     public static func shared() async throws -> SambaDC { try await sharedStart.value }

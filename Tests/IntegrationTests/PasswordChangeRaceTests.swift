@@ -133,8 +133,7 @@ struct PasswordChangeRaceTests {
 
         private func checkConnection() async throws -> LDAPConnection {
             if let checker { return checker }
-            let connection = try await LDAPConnection.connect(LDAPConnectionOptions(
-                url: setup.dc.ldapsURL, caFile: setup.dc.caFile, networkTimeout: .seconds(30)))
+            let connection = try await LDAPConnection.connect(setup.dc.connectionOptions())
             checker = connection
             return connection
         }
@@ -186,7 +185,7 @@ struct PasswordChangeRaceTests {
         }
 
         func expectDirectory(has password: String, _ comment: Comment) async throws {
-            let connection = try await LDAPConnection.connect(LDAPConnectionOptions(url: setup.dc.ldapsURL, caFile: setup.dc.caFile))
+            let connection = try await LDAPConnection.connect(setup.dc.connectionOptions())
             do {
                 try await connection.simpleBind(dn: setup.serviceUPN, password: password)
             } catch let error as LDAPError where error.isInvalidCredentials {

@@ -62,6 +62,7 @@ struct RulesIntegrationTests {
                     type: ldap
                     url: \(dc.ldapsURL)
                     tls_ca_file: \(dc.caFile)
+                    connect_timeout: \(SambaDC.connectTimeout.components.seconds)s
                     bind_dn: \(directory.bindUPN)
                     password_file: adconn.password
                     base_dn: \(dc.baseDN)

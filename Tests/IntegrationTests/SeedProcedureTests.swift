@@ -117,7 +117,7 @@ struct SeedProcedureTests {
     }
 
     func expectLogon(_ setup: VaultedInstallation, password: String, succeeds: Bool) async throws {
-        let connection = try await LDAPConnection.connect(LDAPConnectionOptions(url: setup.dc.ldapsURL, caFile: setup.dc.caFile))
+        let connection = try await LDAPConnection.connect(setup.dc.connectionOptions())
         try await withCleanup { cleanup in
             cleanup.add { await connection.close() }
             do {

@@ -147,10 +147,11 @@ struct ConnectionTests {
     }
 
     @Test func unreachableServerIsServerDown() async throws {
-        let closedPort = try SilentServer().port  // bound, then closed: nothing listens there now
+        let closed = try SilentServer(listening: false)  // bound, not listening: nothing answers there
         let error = try await #require(throws: LDAPError.self) {
-            _ = try await LDAPConnection.connect(LDAPConnectionOptions(url: "ldap://127.0.0.1:\(closedPort)"))
+            _ = try await LDAPConnection.connect(LDAPConnectionOptions(url: "ldap://127.0.0.1:\(closed.port)"))
         }
+        withExtendedLifetime(closed) {}
         #expect(error.isServerDown, "\(error)")
         #expect(error.operation == "connect")
     }

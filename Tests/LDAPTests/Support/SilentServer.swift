@@ -9,7 +9,10 @@ final class SilentServer {
     let port: UInt16
     private let socketDescriptor: Int32
 
-    init() throws {
+    /// With `listening: false` the port is only bound: a connect to it is refused, and while this object
+    /// lives no other socket can take the port (a port closed instead may become some connection's source
+    /// port, and a connect from that very port to itself succeeds: TCP's simultaneous open).
+    init(listening: Bool = true) throws {
         let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socketDescriptor >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
         var address = sockaddr_in()
@@ -19,7 +22,7 @@ final class SilentServer {
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(socketDescriptor, pointer, length) == 0 && listen(socketDescriptor, 8) == 0
+                bind(socketDescriptor, pointer, length) == 0 && (!listening || listen(socketDescriptor, 8) == 0)
                     && getsockname(socketDescriptor, pointer, &length) == 0
             }
         }

@@ -15,11 +15,9 @@ struct TestDirectory {
 
     var domain: String { dc.realm.lowercased() }
 
-    /// The network timeout is generous: at the start of a run many tests open TLS sessions with the one DC at
-    /// once, on a machine that may be busy with other work.
+    /// The harness's options (a generous connect timeout: see `SambaDC.connectTimeout`).
     func options(url: String? = nil, startTLS: Bool = false, caFile: String? = nil) -> LDAPConnectionOptions {
-        LDAPConnectionOptions(url: url ?? dc.ldapsURL, startTLS: startTLS, caFile: caFile ?? dc.caFile,
-                              networkTimeout: .seconds(30), operationTimeout: .seconds(60))
+        dc.connectionOptions(url: url, startTLS: startTLS, caFile: caFile, operationTimeout: .seconds(60))
     }
 
     func adminConnection() async throws -> LDAPConnection {
