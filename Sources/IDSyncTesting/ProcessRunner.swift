@@ -24,15 +24,7 @@ public struct ProcessFailure: Error, CustomStringConvertible {
 /// Foundation's Process). Output goes through temporary files, so a chatty child never blocks on a full pipe.
 public func runProcess(_ command: [String], environment: [String: String]? = nil,
                        stdin: String? = nil) async throws -> ProcessResult {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
-            do {
-                continuation.resume(returning: try runProcessBlocking(command, environment: environment, stdin: stdin))
-            } catch {
-                continuation.resume(throwing: error)
-            }
-        }
-    }
+    try await offPool { try runProcessBlocking(command, environment: environment, stdin: stdin) }
 }
 
 /// Like `runProcess`, but throws `ProcessFailure` unless the program exits 0.
@@ -89,10 +81,12 @@ func parseAssignments(_ text: String) -> [String: String] {
     return values
 }
 
-/// Runs blocking work (scrypt, a database read) on a Dispatch thread, not on one of the cooperative pool's
-/// few threads, which every test of the run shares.
+/// Runs blocking work (a child process to its end, scrypt, a database read) on a thread of its own: not on
+/// the cooperative pool's few threads, which every test of the run shares, and not on Dispatch's global
+/// queue, whose threads the other tests' blocking work would hold (its timers, the LDAP connect watchdog's
+/// among them, would then fire late).
 public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }

@@ -28,6 +28,9 @@ final class ConnectWatchdog: Sendable {
 
     private let state = Mutex(State.connecting)
     private let limit: Duration
+    /// A serial queue of its own gets a thread when a timer fires; the global queue's few threads may all
+    /// be blocked by other work in a busy process, and the timer would fire as late as they free up.
+    private static let timers = DispatchQueue(label: "idsync.ldap.connect-watchdog")
 
     init(limit: Duration) {
         self.limit = limit
@@ -37,7 +40,7 @@ final class ConnectWatchdog: Sendable {
         state.withLock { state in
             if case .connecting = state { state = .handshaking(socket: socket) }
         }
-        DispatchQueue.global().asyncAfter(deadline: .now() + limit.dispatchInterval) { self.expire() }
+        Self.timers.asyncAfter(deadline: .now() + limit.dispatchInterval) { self.expire() }
     }
 
     private func expire() {

@@ -19,11 +19,15 @@ enum LockHolders {
         }
         // "1: FLOCK  ADVISORY  WRITE 4242 08:01:1234567 0 EOF" (a "->" marks a waiter, not a holder).
         let device = String(format: "%02x:%02x:%llu", major(status.st_dev), minor(status.st_dev), UInt64(status.st_ino))
-        return table.split(separator: "\n").compactMap { line in
+        let holders = table.split(separator: "\n").compactMap { line -> Int32? in
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 6, fields[1] == "FLOCK", fields[5] == Substring(device) else { return nil }
             return Int32(fields[4])
         }
+        // A table that changes while it is read a page at a time can show a line twice (the kernel resumes
+        // by position), and one lock shared by a forked child is listed once per process: each pid once.
+        var seen = Set<Int32>()
+        return holders.filter { seen.insert($0).inserted }
     }
 
     /// A /proc file read to its end. /proc files have no size, and the kernel hands out a long one (the lock

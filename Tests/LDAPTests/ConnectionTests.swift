@@ -156,7 +156,10 @@ struct ConnectionTests {
         #expect(error.operation == "connect")
     }
 
-    @Test func operationTimeoutAbandonsARequestTheServerNeverAnswers() async throws {
+    /// Without the timeout the bind waits forever: the time limit fails the test then. How long it took is
+    /// printed, not asserted: on a busy machine the timeout fires late, and that is no failure.
+    @Test(.timeLimit(.minutes(1)))
+    func operationTimeoutAbandonsARequestTheServerNeverAnswers() async throws {
         let server = try SilentServer()
         let options = LDAPConnectionOptions(url: "ldap://127.0.0.1:\(server.port)", operationTimeout: .milliseconds(500))
         let connection = try await LDAPConnection.connect(options)
@@ -166,14 +169,14 @@ struct ConnectionTests {
         }
         #expect(error.code == -5, "\(error)")  // LDAP_TIMEOUT
         #expect(error.isServerDown)
-        // Without the timeout the bind waits forever; the bound leaves room for a loaded CI machine.
-        let elapsed = ContinuousClock.now - started
-        print("a bind to a silent server failed after \(elapsed) (operation timeout 0.5 s)")
-        #expect(elapsed < .seconds(15))
+        print("a bind to a silent server failed after \(ContinuousClock.now - started) (operation timeout 0.5 s)")
         await connection.close()
     }
 
-    @Test func tlsHandshakeWithASilentServerIsBoundedByTheNetworkTimeout() async throws {
+    /// Without the watchdog libldap spins forever: the time limit fails the test then, and only the watchdog
+    /// makes the connect fail with LDAP_TIMEOUT. How long it took is printed, not asserted.
+    @Test(.timeLimit(.minutes(1)))
+    func tlsHandshakeWithASilentServerIsBoundedByTheNetworkTimeout() async throws {
         let server = try SilentServer()
         let options = LDAPConnectionOptions(url: "ldaps://127.0.0.1:\(server.port)", networkTimeout: .seconds(1),
                                             operationTimeout: .seconds(2))
@@ -183,10 +186,8 @@ struct ConnectionTests {
         }
         #expect(error.code == -5, "\(error)")  // LDAP_TIMEOUT
         #expect(error.isServerDown)
-        // Without the watchdog libldap spins forever; the bound leaves room for a loaded CI machine.
-        let elapsed = ContinuousClock.now - started
-        print("a TLS connect to a silent server failed after \(elapsed) (network timeout 1 s)")
-        #expect(elapsed < .seconds(15))
+        #expect(error.description.contains("no TLS session within"), "\(error)")
+        print("a TLS connect to a silent server failed after \(ContinuousClock.now - started) (network timeout 1 s)")
     }
 
     @Test func closeIsIdempotentAndLaterCallsFail() async throws {
