@@ -3,6 +3,7 @@ import Foundation
 import IDSyncTesting  // SambaDC and runChecked in the main package; the scratch package has stand-ins
 #endif
 import LDAP
+import Synchronization
 import Testing
 
 @Suite("Connecting, TLS and binding (Samba AD DC)")
@@ -78,6 +79,28 @@ struct ConnectionTests {
         let connection = try await LDAPConnection.connect(unverified)
         try await connection.simpleBind(dn: directory.dc.adminUPN, password: directory.dc.adminPassword)
         await connection.close()
+    }
+
+    // A busy server may cut one handshake off and complete the next. That connect is tried again within the
+    // connect timeout, not reported as a refused certificate: the connect without verification that the
+    // diagnosis makes in between succeeds too, and proves only that the server is there.
+    @Test func aHandshakeTheServerCutsOffIsTriedAgainNotTakenForARefusedCertificate() async throws {
+        let directory = try await TestDirectory.samba()
+        let address = try #require(URLComponents(string: directory.dc.ldapsURL))
+        let host = try #require(address.host), port = try #require(address.port)
+        let cut = AnswersToCut(1)
+        // The gate listens on the DC's own address, which the certificate names.
+        let gate = try await AnswerGate(host: host, upstreamPort: port) { cut.next() }
+        do {
+            let connection = try await LDAPConnection.connect(directory.options(url: "ldaps://\(host):\(gate.port)"))
+            try await connection.simpleBind(dn: directory.dc.adminUPN, password: directory.dc.adminPassword)
+            await connection.close()
+            #expect(cut.left == 0, "the gate cut no handshake off, so the retry was not tested")
+        } catch {
+            await gate.stop()
+            throw error
+        }
+        await gate.stop()
     }
 
     // The certificate names the DC's address and dc1.contoso.test; when the address is 127.0.0.1, "localhost"
@@ -209,6 +232,21 @@ struct ConnectionTests {
             return false
         } catch let error as LDAPError where error.code == 1 {  // operationsError: "...without authentication"
             return true
+        }
+    }
+}
+
+/// The first `count` pieces of the server's answers are lost (the connection carrying each is dropped),
+/// the rest go through.
+private final class AnswersToCut: Sendable {
+    private let remaining: Mutex<Int>
+    init(_ count: Int) { remaining = Mutex(count) }
+    var left: Int { remaining.withLock { $0 } }
+    func next() -> AnswerGate.Verdict {
+        remaining.withLock { left in
+            guard left > 0 else { return .forward }
+            left -= 1
+            return .lose
         }
     }
 }
