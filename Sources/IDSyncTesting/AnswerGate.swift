@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// A TCP proxy in front of a real server (the DC's LDAPS port, say) that asks the test, before each piece
 /// of the server's answer, whether the client gets it. The test can hold an answer while it does something
@@ -91,6 +92,29 @@ public final class AnswerGate: Sendable {
                     await group.waitForAll()
                 }
             }
+        }
+    }
+}
+
+/// A decision for an ``AnswerGate`` that forwards everything except the pieces it was told to lose: the
+/// next `count` the server sends, each dropping the connection that carried it.
+public final class AnswerCutter: Sendable {
+    private let state: Mutex<(toCut: Int, cut: Int)>
+
+    public init(cutting count: Int = 0) { state = Mutex((count, 0)) }
+
+    /// Loses the next `count` pieces of the server's answers.
+    public func cutNext(_ count: Int = 1) { state.withLock { $0.toCut += count } }
+
+    /// How many pieces were lost so far.
+    public var cut: Int { state.withLock { $0.cut } }
+
+    public func decide() -> AnswerGate.Verdict {
+        state.withLock { state in
+            guard state.toCut > 0 else { return .forward }
+            state.toCut -= 1
+            state.cut += 1
+            return .lose
         }
     }
 }

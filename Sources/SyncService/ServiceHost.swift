@@ -95,10 +95,13 @@ public struct ServiceHost {
         // 4. Cycles on the schedule, until SIGTERM; a stop lets the current step finish.
         var rulesChecked = false
         while !stop.isStopped {
-            await runCycle(secrets: secrets, rules: rules, rulesChecked: &rulesChecked)
+            if config.service.continuous {
+                await runContinuously(secrets: secrets, rules: rules, rulesChecked: &rulesChecked, until: stop)
+            } else {
+                await runCycle(secrets: secrets, rules: rules, rulesChecked: &rulesChecked)
+            }
             if stop.isStopped { break }
-            // Continuous: back to back, idling at most a second, so a change lands in seconds.
-            await stop.wait(upTo: config.service.continuous ? .seconds(1) : config.service.interval)
+            await stop.wait(upTo: config.service.continuous ? Self.continuousIdle : config.service.interval)
         }
         SystemdNotify.send("STOPPING=1")
         setState(.stopped, pid: pid, started: started)
@@ -107,33 +110,63 @@ public struct ServiceHost {
         return 0
     }
 
-    /// One cycle. The rules are checked against the connectors' schemas until a check passes (they are loaded
-    /// once, at start); a cycle whose check fails runs nothing and says why.
+    /// `schedule: continuous`: between cycles the service idles at most this long, so a change lands in seconds.
+    static let continuousIdle = Duration.seconds(1)
+
+    /// One cycle over connectors opened for it (the interval schedule: a connection held idle for half an
+    /// hour would be dropped by the server or a firewall anyway).
     private func runCycle(secrets: ConnectorSecrets, rules: RuleSet, rulesChecked: inout Bool) async {
-        // A cycle started from the command line is running: this one waits for the next tick.
-        let cycleLock: FileLock
+        guard let cycleLock = acquireCycleLock() else { return }
+        defer { withExtendedLifetime(cycleLock) {} }
+        await inSession(secrets: secrets, rules: rules, rulesChecked: &rulesChecked) { cycle, connectors in
+            _ = await runAndLog(cycle, connectors)
+        }
+    }
+
+    /// `schedule: continuous`: delta cycles back to back over connectors opened once, so a change costs one
+    /// DirSync or syncrepl round trip and its export, not a TLS handshake, a bind (a logon on the DC) and
+    /// the SCIM service's discovery every second. A cycle in which a run failed (a connection lost, say)
+    /// ends the session; the next one opens the connectors again.
+    private func runContinuously(secrets: ConnectorSecrets, rules: RuleSet, rulesChecked: inout Bool,
+                                 until stop: StopSignal) async {
+        await inSession(secrets: secrets, rules: rules, rulesChecked: &rulesChecked) { cycle, connectors in
+            while !stop.isStopped {
+                if let cycleLock = acquireCycleLock() {
+                    let healthy = await runAndLog(cycle, connectors)
+                    withExtendedLifetime(cycleLock) {}
+                    guard healthy else { return }
+                }
+                if stop.isStopped { return }
+                await stop.wait(upTo: Self.continuousIdle)
+            }
+        }
+    }
+
+    /// The lock a cycle holds; nil (and why, logged) when a cycle started from the command line is running,
+    /// so this one waits for the next tick, or when the lock cannot be taken at all.
+    private func acquireCycleLock() -> FileLock? {
         do {
             guard let acquired = try CycleLock.acquire(config) else {
                 logger.info("a sync cycle started outside the service is running; skipping this one")
-                return
+                return nil
             }
-            cycleLock = acquired
+            return acquired
         } catch {
             logger.error("no sync cycle can run", metadata: ["error": "\(error)"])
-            return
+            return nil
         }
-        defer { withExtendedLifetime(cycleLock) {} }
+    }
+
+    /// Opens the connectors and runs `body` with them. The rules are checked against the connectors'
+    /// schemas until a check passes (they are loaded once, at start); a session whose check fails runs
+    /// nothing and says why.
+    private func inSession(secrets: ConnectorSecrets, rules: RuleSet, rulesChecked: inout Bool,
+                           _ body: (SyncCycle, ConnectorSet) async -> Void) async {
         let session = CycleSession(config: config, rules: rules, secrets: secrets, logger: logger)
         do {
-            let runs = try await session.run(checkRules: !rulesChecked, store: { store }) { cycle, connectors in
-                await cycle.run(connectors, options: .init())
-            }
-            rulesChecked = true
-            for run in runs {
-                logger.info("run finished", metadata: [
-                    "connector": "\(run.connector)", "profile": "\(run.profile.rawValue)", "status": "\(run.status.rawValue)",
-                    "adds": "\(run.adds)", "updates": "\(run.updates)", "deletes": "\(run.deletes)", "errors": "\(run.errors)",
-                ])
+            try await session.run(checkRules: !rulesChecked, store: { store }) { cycle, connectors in
+                rulesChecked = true
+                await body(cycle, connectors)
             }
         } catch let failed as RuleCheckFailed {
             logger.error("the rules do not fit the connected systems; no cycle runs until they do",
@@ -141,6 +174,18 @@ public struct ServiceHost {
         } catch {
             logger.error("sync cycle could not start", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Runs one cycle and logs its runs; false when one of them failed.
+    private func runAndLog(_ cycle: SyncCycle, _ connectors: ConnectorSet) async -> Bool {
+        let runs = await cycle.run(connectors, options: .init())
+        for run in runs {
+            logger.info("run finished", metadata: [
+                "connector": "\(run.connector)", "profile": "\(run.profile.rawValue)", "status": "\(run.status.rawValue)",
+                "adds": "\(run.adds)", "updates": "\(run.updates)", "deletes": "\(run.deletes)", "errors": "\(run.errors)",
+            ])
+        }
+        return !runs.contains { $0.status == .failed }
     }
 
     private func setState(_ state: ServiceState.State, pid: Int32, started: Date, code: String? = nil, message: String? = nil) {

@@ -160,12 +160,16 @@ struct DeltaSyncTests {
         }
     }
 
-    @Test("continuous mode: a user added in AD reaches the SCIM server within 5 s")
+    @Test("continuous mode: a user added in AD reaches the SCIM server within 5 s; a lost DC connection is opened again")
     func continuousMode() async throws {
         let setup = try await VaultedInstallation.make(users: 3)
         try await withCleanup { cleanup in
             cleanup.add { await setup.cleanUp() }
             try await setup.configure()
+            // The connector reaches the DC through a gate, which can drop the connection the cycles share.
+            let cutter = AnswerCutter()
+            let gate = try await setup.routeThroughGate { cutter.decide() }
+            cleanup.add { await gate.stop() }
             try setup.install.writeConfig(try setup.install.config().replacingOccurrences(of: "schedule: { interval: 1s }", with: "schedule: continuous"))
             try expectSuccess(await setup.install.startService())
             // Not inside #expect: that nested closure crashes Swift 6.3.1's SendNonSendable pass here.
@@ -179,6 +183,18 @@ struct DeltaSyncTests {
             }
             print("continuous mode: a user added in AD reached the SCIM server after \(arrived.after) (bound: 5 s)")
             #expect(arrived.held, "not in the SCIM server within 5 s")
+
+            // The next answer of the DC is lost and its connection dropped; the cycle that needed it fails,
+            // and the one after opens a new connection.
+            cutter.cutNext()
+            let dropped = try await eventually(timeout: .seconds(60)) { cutter.cut == 1 }
+            #expect(dropped.held, "no cycle asked the DC anything within 60 s")
+            let again = "cont2-\(setup.serviceSAM)"
+            try await setup.dc.addUser(in: setup.directory.ou, cn: "Continuous again", sam: again)
+            let reconnected = try await eventually(timeout: .seconds(60)) {
+                try await setup.targetHasUser("\(again)@\(setup.dc.upnSuffix)")
+            }
+            #expect(reconnected.held, "a user added after the connection was lost never arrived")
         }
     }
 

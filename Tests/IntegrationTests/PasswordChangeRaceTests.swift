@@ -149,14 +149,7 @@ struct PasswordChangeRaceTests {
             let setup = try await VaultedInstallation.make()
             try await setup.configure()
             let keeper = Gatekeeper(setup)
-            guard let url = URLComponents(string: setup.dc.ldapsURL), let host = url.host, let port = url.port else {
-                throw CommandFailed(description: "cannot read the DC's address from \(setup.dc.ldapsURL)")
-            }
-            let gate = try await AnswerGate(host: host, upstreamPort: port) { await keeper.decide() }
-            let config = try String(contentsOfFile: setup.install.configPath, encoding: .utf8)
-            let gated = config.replacingOccurrences(of: "url: \(setup.dc.ldapsURL)", with: "url: ldaps://\(host):\(gate.port)")
-            guard gated != config else { throw CommandFailed(description: "the configuration does not name \(setup.dc.ldapsURL)") }
-            try setup.install.writeConfig(gated)
+            let gate = try await setup.routeThroughGate { await keeper.decide() }
             return Gated(setup: setup, gate: gate, keeper: keeper)
         }
 

@@ -56,6 +56,23 @@ struct VaultedInstallation {
         try await scim.users().contains { $0.string("userName") == userName }
     }
 
+    /// Points the installation's AD connector at a gate in front of the DC's LDAPS port, on the DC's own
+    /// address (which its certificate names). The caller stops the gate.
+    func routeThroughGate(_ decide: @escaping AnswerGate.Decision) async throws -> AnswerGate {
+        guard let url = URLComponents(string: dc.ldapsURL), let host = url.host, let port = url.port else {
+            throw CommandFailed(description: "cannot read the DC's address from \(dc.ldapsURL)")
+        }
+        let gate = try await AnswerGate(host: host, upstreamPort: port, decide: decide)
+        let config = try install.config()
+        let gated = config.replacingOccurrences(of: "url: \(dc.ldapsURL)", with: "url: ldaps://\(host):\(gate.port)")
+        guard gated != config else {
+            await gate.stop()
+            throw CommandFailed(description: "the configuration does not name \(dc.ldapsURL)")
+        }
+        try install.writeConfig(gated)
+        return gate
+    }
+
     func cleanUp() async {
         _ = try? await install.stopService()
         try? await scim.stop()
