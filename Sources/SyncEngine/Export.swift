@@ -56,7 +56,7 @@ struct Export {
         await RunRecorder.record(store: store, connector: target.name, profile: .export) { recorder in
             let calls = TargetCalls(connector: target.name, transportFailureLimit: transportFailureLimit)
             let pieces = Pieces(planner: ExportPlanner(target: target, calls: calls),
-                                sender: ExportSender(target: target, calls: calls, bulkConcurrency: bulkConcurrency),
+                                sender: ExportSender(target: target, calls: calls, bulkConcurrency: bulkConcurrency, logger: logger),
                                 recording: ExportRecording(logger: logger))
             try queueExpiredDeletes()
             // The deletion threshold: an emptied OU or a broken scope must not empty the cloud directory.
@@ -74,11 +74,13 @@ struct Export {
             }
             guard total > 0 else { return }
             // The target's schema, read once per run: it decides the shape and type of every value written.
-            var context = ExportContext(features: try await calls.call { try await target.features() },
-                                        schema: try await calls.call { try await target.schemaCatalog() }, managed: managed)
+            let features = try await calls.call { try await target.features() }
+            let context = ExportContext(features: features, schema: try await calls.call { try await target.schemaCatalog() },
+                                        managed: managed,
+                                        lookup: TargetLookup(target: target, features: features, calls: calls, logger: logger))
             // Many creates, or a server that cannot filter: read what the target holds once, not per object.
-            if adds >= Self.listingThreshold || !context.features.filterSupported {
-                context.index = try await calls.call { try await target.loadIndex(features: context.features) }
+            if adds >= Self.listingThreshold || !features.filterSupported {
+                try await context.lookup.useListing()
             }
             // Objects that failed are not tried again in the same run: one error each, not one per pass.
             var failed = Set<Int64>()
@@ -192,11 +194,13 @@ struct ExportContext: Sendable {
     var schema: SCIMSchemaCatalog?
     /// See `Export.managed`.
     var managed: [ObjectType: Set<String>]?
-    /// What the target holds, read once when many creates are pending (or the server cannot filter).
-    var index: TargetIndex?
+    /// Finds what the target holds already, for first contact.
+    let lookup: TargetLookup
+    /// The types the target's Bulk failed for in this run: sent as single requests.
+    let bulkRefusals = BulkRefusals()
 
-    init(features: SCIMFeatures, schema: SCIMSchemaCatalog? = nil, managed: [ObjectType: Set<String>]? = nil) {
-        self.features = features; self.schema = schema; self.managed = managed
+    init(features: SCIMFeatures, schema: SCIMSchemaCatalog?, managed: [ObjectType: Set<String>]?, lookup: TargetLookup) {
+        self.features = features; self.schema = schema; self.managed = managed; self.lookup = lookup
     }
 
     /// The attributes idsync manages for the type; nil: the built-in ones.

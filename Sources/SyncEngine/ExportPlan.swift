@@ -70,17 +70,12 @@ struct ExportPlanner: Sendable {
                               _ context: ExportContext) async throws -> ExportWork {
         var work = work
         let externalID = desired.first("externalId"), userName = object.objectType == .user ? desired.first("userName") : nil
-        let found: (id: String, matchedBy: FoundObject.Match, holder: String?)?
-        if let index = context.index {
-            found = index.match(externalID: externalID, userName: userName)
-        } else {
-            do {
-                found = try await calls.call(perObject: true) { try await target.findExisting(object.objectType, externalId: externalID, userName: userName) }
-                    .map { ($0.id, $0.matchedBy, $0.resource.value(forAttribute: "externalId")?.stringValue) }
-            } catch let error as SCIMError {
-                work.request = .notSent(ObjectError("looking for it in the target: \(error)"))
-                return work
-            }
+        let found: TargetLookup.Match?
+        do {
+            found = try await context.lookup.find(object.objectType, externalID: externalID, userName: userName)
+        } catch let error as SCIMError {
+            work.request = .notSent(ObjectError("looking for it in the target: \(error)"))
+            return work
         }
         guard let found else {
             work.request = .create(SCIMMapping.resource(object.objectType, desired, references: target.references(types),

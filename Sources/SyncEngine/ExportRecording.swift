@@ -10,6 +10,20 @@ struct ExportRecording: Sendable {
     enum Recorded { case done, waitingForReferences, failed }
 
     func record(_ item: ExportWork, _ outcome: ExportOutcome, writer: any StoreWriter, recorder: RunRecorder) throws -> Recorded {
+        do {
+            return try apply(item, outcome, writer: writer, recorder: recorder)
+        } catch {
+            // The target's answer does not fit the store (an id another object of this type has, say): that
+            // object's error, not the end of the export. Its statement is undone; the batch's transaction goes
+            // on. The next run finds the object in the target again by its externalId. If recording even the
+            // error fails, the store itself is at fault and this throws.
+            guard case .ok = outcome else { throw error }
+            return try apply(item, .failed("the target's answer cannot be stored: \(error)", attribute: nil),
+                             writer: writer, recorder: recorder)
+        }
+    }
+
+    private func apply(_ item: ExportWork, _ outcome: ExportOutcome, writer: any StoreWriter, recorder: RunRecorder) throws -> Recorded {
         var object = item.object
         switch outcome {
         case .failed(let message, let attribute):
@@ -30,19 +44,21 @@ struct ExportRecording: Sendable {
                                                       references: item.export.references))
             return .waitingForReferences
         case .ok(let id):
-            switch item.request {
-            case .delete:
+            if case .delete = item.request {
                 try writer.deleteCSObject(id: object.id!)
                 recorder.deleted()
                 return .done
-            case .create: recorder.added()
-            case .patch: recorder.updated()
-            default: break
             }
             if object.anchor == nil { object.anchor = id }
             object.setAttributes(item.written)
             object.references = item.writtenReferences
             try writer.update(object)
+            // Counted once stored: an answer the store refused is counted as that object's error instead.
+            switch item.request {
+            case .create: recorder.added()
+            case .patch: recorder.updated()
+            default: break
+            }
             if item.unresolved.isEmpty {
                 try writer.removePendingExport(csID: object.id!)
                 return .done

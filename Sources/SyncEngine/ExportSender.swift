@@ -1,5 +1,7 @@
+import Logging
 import SCIM
 import SyncStore
+import Synchronization
 
 /// What became of one request.
 enum ExportOutcome: Sendable {
@@ -17,6 +19,7 @@ struct ExportSender: Sendable {
     let calls: TargetCalls
     /// Bulk requests in flight at once: a second one is prepared by the server while the first is parsed.
     let bulkConcurrency: Int
+    let logger: Logger
 
     /// One outcome per item of `work`, in its order.
     func execute(_ work: [ExportWork], _ context: ExportContext) async throws -> [ExportOutcome] {
@@ -31,15 +34,19 @@ struct ExportSender: Sendable {
             default: pending.append(index)
             }
         }
-        var individually = pending
-        if context.features.bulkSupported && pending.count > 1 {
+        // A type whose Bulk failed as a whole twice in this run is sent alone (see `recover`).
+        var individually = pending.filter { context.bulkRefusals.contains(work[$0].object.objectType) }
+        pending.removeAll { context.bulkRefusals.contains(work[$0].object.objectType) }
+        if !context.features.bulkSupported || pending.count <= 1 {
+            individually += pending
+        } else {
             // An operation larger than a whole Bulk request may be (a group of many thousand members) goes alone.
             let budget = bulkBudget(context.features)
             let operations = pending.map { index in
                 let operation = operation(work[index])
                 return (index: index, operation: operation, bytes: bulkSize(operation))   // encoded once
             }
-            individually = operations.filter { $0.bytes > budget }.map(\.index)
+            individually += operations.filter { $0.bytes > budget }.map(\.index)
             let chunks = bulkChunks(operations.filter { $0.bytes <= budget }, context.features)
             let target = self.target
             try await withThrowingTaskGroup(of: ([(Int, SCIMBulkOperation)], Result<[SCIMBulkResult], SCIMError>).self) { group in
@@ -61,6 +68,8 @@ struct ExportSender: Sendable {
                         for ((index, _), result) in zip(chunk, results) {
                             outcomes[index] = try await outcome(of: result, for: work[index], context)
                         }
+                    case .failure(let error) where (error.status ?? 0) >= 500:
+                        for (index, outcome) in try await recover(chunk, after: error, work, context) { outcomes[index] = outcome }
                     case .failure(let error):
                         // No usable answer to the whole request: each of its objects failed this time (a create
                         // that did happen is found by its externalId on the next run).
@@ -98,6 +107,48 @@ struct ExportSender: Sendable {
             return SCIMBulkOperation(method: .PATCH, path: type.path(id: id), data: SCIMPatchOperation.message(operations))
         case .delete(let id): return SCIMBulkOperation(method: .DELETE, path: type.path(id: id ?? ""))
         default: preconditionFailure("nothing to send")
+        }
+    }
+
+    /// A Bulk request failed as a whole (5xx), perhaps after committing part of it. The creates that
+    /// landed are found again (and taken as done); the rest is sent once more as one Bulk request. When that
+    /// fails as a whole too, the server's Bulk mishandles these types: they go as single requests for the
+    /// rest of the run, starting with this rest. A transient 500 costs one retry; a broken Bulk costs two.
+    private func recover(_ chunk: [(Int, SCIMBulkOperation)], after error: SCIMError, _ work: [ExportWork],
+                         _ context: ExportContext) async throws -> [(Int, ExportOutcome)] {
+        await context.lookup.forgetListing()   // read before the request: it cannot show what landed
+        var outcomes: [(Int, ExportOutcome)] = [], rest: [(Int, SCIMBulkOperation)] = []
+        for (index, operation) in chunk {
+            let item = work[index]
+            guard case .create = item.request else { rest.append((index, operation)); continue }
+            let userName = item.object.objectType == .user ? item.written.first("userName") : nil
+            do {
+                if let landed = try await context.lookup.find(item.object.objectType, externalID: item.written.first("externalId"),
+                                                              userName: userName) {
+                    outcomes.append((index, .ok(id: landed.id)))
+                } else {
+                    rest.append((index, operation))
+                }
+            } catch let lookupError as SCIMError {
+                outcomes.append((index, .failed("bulk request: \(error); looking for it in the target then: \(lookupError)", attribute: nil)))
+            }
+        }
+        guard !rest.isEmpty else { return outcomes }
+        let target = self.target
+        do {
+            let results = try await calls.call(perObject: true) { try await target.bulk(rest.map(\.1)) }
+            for ((index, _), result) in zip(rest, results) { outcomes.append((index, try await outcome(of: result, for: work[index], context))) }
+            return outcomes
+        } catch let again as SCIMError where (again.status ?? 0) >= 500 {
+            let types = Set(rest.map { work[$0.0].object.objectType })
+            context.bulkRefusals.insert(types)
+            logger.warning("the target's Bulk failed twice for these types; they are sent one request each for the rest of the run",
+                           metadata: ["connector": "\(calls.connector)", "types": "\(types.map(\.rawValue).sorted())",
+                                      "error": "\(again)"])
+            for (index, _) in rest { outcomes.append((index, try await send(work[index], context))) }
+            return outcomes
+        } catch let again as SCIMError {
+            return outcomes + rest.map { ($0.0, .failed("bulk request: \(again)", attribute: nil)) }
         }
     }
 
@@ -163,5 +214,16 @@ struct ExportSender: Sendable {
         } catch let error as SCIMError {
             return .failed("\(error)", attribute: nil)
         }
+    }
+}
+
+/// The object types a target's Bulk failed for as a whole, twice, in one run; shared by the run's batches.
+final class BulkRefusals: Sendable {
+    private let types = Mutex<Set<ObjectType>>([])
+
+    func contains(_ type: ObjectType) -> Bool { types.withLock { $0.contains(type) } }
+
+    func insert(_ refused: Set<ObjectType>) {
+        types.withLock { $0.formUnion(refused) }
     }
 }

@@ -29,7 +29,11 @@ struct SQLiteSession: StoreWriter {
     }
 
     func csObject(connector: String, anchor: String) throws -> CSObject? {
-        try csObjects(where: "connector = ? AND anchor = ?", [connector, anchor]).first
+        try csObjects(where: "connector = ? AND anchor = ? ORDER BY id LIMIT 1", [connector, anchor]).first
+    }
+
+    func csObject(connector: String, anchor: String, objectType: ObjectType) throws -> CSObject? {
+        try csObjects(where: "connector = ? AND anchor = ? AND object_type = ?", [connector, anchor, objectType.rawValue]).first
     }
 
     func csObject(connector: String, dnKey: String) throws -> CSObject? {

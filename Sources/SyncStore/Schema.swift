@@ -185,6 +185,14 @@ enum Schema {
                 """)
             try ReferenceMigration.run(db)
         }
+        // A SCIM service may number users and groups apart (a user and a group both "1"): a target's ids are
+        // unique per object type. Directory anchors are unique across types anyway.
+        migrator.registerMigration("v9: target ids unique per object type") { db in
+            try db.execute(sql: """
+                DROP INDEX cs_objects_anchor;
+                CREATE UNIQUE INDEX cs_objects_anchor ON cs_objects(connector, anchor, object_type) WHERE anchor IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

@@ -10,7 +10,11 @@ public protocol SyncStore: Sendable {
 
 public protocol StoreReader {
     func csObject(id: Int64) throws -> CSObject?
+    /// A directory's object by its anchor (objectGUID, entryUUID: unique across object types), or the first
+    /// of a target's objects with that id.
     func csObject(connector: String, anchor: String) throws -> CSObject?
+    /// A target's object by its id and type: a SCIM service may give a user and a group the same id.
+    func csObject(connector: String, anchor: String, objectType: ObjectType) throws -> CSObject?
     func csObject(connector: String, dnKey: String) throws -> CSObject?
     func csObject(connector: String, mvID: Int64) throws -> CSObject?
     /// The anchor and type of the connector's object joined to a metaverse object (or, once deprovisioned,

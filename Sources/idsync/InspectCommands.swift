@@ -13,9 +13,17 @@ struct ConnectorSpaceCommand: ParsableCommand {
         @Argument(help: "The connector's name.") var connector: String
         @Option(help: "The object's DN (for cloud objects: the userName or group displayName).") var dn: String?
         @Option(help: "The object's anchor (objectGUID, or the target's id).") var anchor: String?
+        @Option(help: ArgumentHelp("With --anchor: the object's type, for a target that gives a user and a group the same id.",
+                                   valueName: "user|group")) var objectType: String?
 
         func validate() throws {
             guard (dn == nil) != (anchor == nil) else { throw ValidationError("give exactly one of --dn and --anchor") }
+            if let objectType {
+                guard anchor != nil else { throw ValidationError("--object-type goes with --anchor") }
+                guard ObjectType(rawValue: objectType) != nil else {
+                    throw ValidationError("--object-type is user or group, not \(objectType)")
+                }
+            }
         }
 
         func run() throws {
@@ -26,7 +34,7 @@ struct ConnectorSpaceCommand: ParsableCommand {
             let store = try openExistingStore(config)
             try store.read { reader in
                 let object = if let anchor {
-                    try reader.csObject(connector: connector, anchor: anchor)
+                    try Self.object(reader, connector: connector, anchor: anchor, type: objectType.flatMap(ObjectType.init(rawValue:)))
                 } else {
                     try reader.csObject(connector: connector, dnKey: ConnectorSpace.dnKey(dn ?? "", role: role))
                 }
@@ -35,6 +43,16 @@ struct ConnectorSpaceCommand: ParsableCommand {
                 }
                 print(try describe(object, reader))
             }
+        }
+
+        /// The object with this anchor; of this type when given, else refused when a user and a group share it.
+        private static func object(_ reader: any StoreReader, connector: String, anchor: String, type: ObjectType?) throws -> CSObject? {
+            if let type { return try reader.csObject(connector: connector, anchor: anchor, objectType: type) }
+            let found = try ObjectType.allCases.compactMap { try reader.csObject(connector: connector, anchor: anchor, objectType: $0) }
+            guard found.count < 2 else {
+                throw CLIError("\(connector): a user and a group both have the id \(anchor); add --object-type user or --object-type group")
+            }
+            return found.first
         }
     }
 }

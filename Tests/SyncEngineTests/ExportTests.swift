@@ -153,33 +153,54 @@ struct ExportTests {
 
     // MARK: Bulk
 
-    @Test("a Bulk request failing as a whole fails its objects for this run; the next run adopts them without duplicates")
-    func failedBulkRequestIsRecoveredNextRun() async throws {
+    @Test("a Bulk request failing as a whole after committing: what landed is found again, nothing is created twice")
+    func bulkFailingAfterCommittingIsReadAgain() async throws {
         let bench = try ExportBench()
         bench.target.offerBulk(maxOperations: 10)
-        // The server did the work, only its answer was lost: the next run must find the objects, not create them again.
-        bench.target.failBulkRequests(2, afterApplying: true)
+        // The server did the work, only its answer was lost.
+        bench.target.failBulkRequests(1, afterApplying: true)
         let names = ["alice", "bob", "carol", "dave"]
         let objects = try names.map { try bench.add(.user, user($0)) }
-        let first = await bench.export()
-        #expect(first.status == .completedWithErrors)
-        #expect(first.errors == 4 && first.adds == 0)
-        #expect(try bench.errors(first).allSatisfy { $0.message.hasPrefix("bulk request:") })
-        for object in objects {
-            #expect(try bench.cs(object.cs).anchor == nil)
-            #expect(try bench.pending(object.cs)?.attempts == 1)
-        }
-        // Each object failed once, not once per pass.
-        #expect(bench.target.requests.filter { $0.path == "/Bulk" }.count == 2)
-
-        bench.target.clearLog()
-        try bench.expectSuccess(await bench.export())
+        let run = await bench.export()
+        try bench.expectSuccess(run)
+        #expect(run.adds == 4)
         #expect(bench.target.resources(.user).count == 4)
-        #expect(!bench.target.requests.contains { $0.method == "POST" }, "created again: \(bench.target.requests)")
+        #expect(!bench.target.requests.contains { $0.method == "POST" && $0.path == "/Users" && !$0.inBulk }, "sent again alone")
         for (name, object) in zip(names, objects) {
             let anchor = try #require(try bench.cs(object.cs).anchor)
             #expect(bench.target.resource(.user, externalId: "guid-\(name)")?["id"]?.stringValue == anchor)
             #expect(try bench.pending(object.cs) == nil)
+        }
+    }
+
+    @Test("with the target read once as a listing, a Bulk failing after committing has the target read again")
+    func bulkFailingAfterCommittingRefreshesTheListing() async throws {
+        let bench = try ExportBench()
+        bench.target.offerBulk(maxOperations: 1000)
+        bench.target.failBulkRequests(1, afterApplying: true)
+        let count = Export.listingThreshold + 20
+        for i in 0..<count { _ = try bench.add(.user, user("user\(i)")) }
+        let run = await bench.export()
+        try bench.expectSuccess(run)
+        #expect(run.adds == count)
+        #expect(bench.target.resources(.user).count == count)
+        #expect(bench.target.requests.filter { $0.method == "GET" && $0.path == "/Users" }.count == 2, "listed before and after")
+    }
+
+    @Test("a Bulk request failing as a whole once is sent again as Bulk; failing twice, its types go one request each")
+    func bulkFailingTwiceIsGivenUpForTheRun() async throws {
+        for failures in [1, 1000] {
+            let bench = try ExportBench()
+            bench.target.offerBulk(maxOperations: 10)
+            bench.target.failBulkRequests(failures)
+            let objects = try ["alice", "bob", "carol", "dave"].map { try bench.add(.user, user($0)) }
+            let run = await bench.export()
+            try bench.expectSuccess(run)
+            #expect(run.adds == 4)
+            #expect(bench.target.resources(.user).count == 4)
+            for object in objects { #expect(try bench.cs(object.cs).anchor != nil) }
+            let alone = bench.target.requests.filter { $0.method == "POST" && $0.path == "/Users" && !$0.inBulk }
+            #expect(alone.count == (failures == 1 ? 0 : 4), "failures \(failures): \(bench.target.requests)")
         }
     }
 

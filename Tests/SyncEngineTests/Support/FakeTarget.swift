@@ -29,6 +29,12 @@ final class FakeTarget: ExportTarget {
     private struct State {
         var resources: [ObjectType: [String: JSON]] = [.user: [:], .group: [:]]
         var nextID = 1
+        /// Per type, when users and groups are numbered apart ("1", "2", … for each).
+        var nextIDByType: [ObjectType: Int]?
+        /// Creates of this type are answered with this id, whatever was stored (a broken server).
+        var answeredIDs: [ObjectType: String] = [:]
+        /// Filter GETs answered with this status (and scimType), the next `count` of them (nil: all).
+        var failingFilters: (status: Int, scimType: String?, count: Int?)?
         var log: [Request] = []
         var membersByFilter = true
         var bulkMaxOperations = 0
@@ -63,6 +69,18 @@ final class FakeTarget: ExportTarget {
     /// Refuses with 400 any PATCH removing members by a value filter (`members[value eq "…"]`), as some
     /// servers do; the whole PATCH fails (RFC 7644 §3.5.2).
     func refuseMemberRemovalByFilter() { state.withLock { $0.refusesMemberRemovalByFilter = true } }
+
+    /// Numbers users and groups apart from 1, as some servers do (RFC 7643 wants ids unique across the
+    /// server): the first user and the first group are both "1".
+    func numberUsersAndGroupsApart() { state.withLock { $0.nextIDByType = [.user: 1, .group: 1] } }
+
+    /// Answers every create of `type` with `id`, whichever id the object got.
+    func answerCreates(_ type: ObjectType, withID id: String) { state.withLock { $0.answeredIDs[type] = id } }
+
+    /// Answers filter GETs with `status` (and `scimType`): the next `count` of them, or all.
+    func failFilters(status: Int, scimType: String? = nil, count: Int? = nil) {
+        state.withLock { $0.failingFilters = (status, scimType, count) }
+    }
 
     /// An object the target holds before idsync ever exported (first contact); returns its id.
     @discardableResult
@@ -118,8 +136,13 @@ final class FakeTarget: ExportTarget {
     func stopRemovingMembersByFilter() { state.withLock { $0.membersByFilter = false } }
 
     func find(_ type: ObjectType, attribute: String, equals value: String, caseSensitive: Bool) async throws -> [JSON] {
-        state.withLock { state in
-            state.log.append(Request(method: "GET", path: "\(path(type))?filter=\(attribute) eq \(scimFilterString(value))", body: nil))
+        try state.withLock { state in
+            let request = "\(path(type))?filter=\(attribute) eq \(scimFilterString(value))"
+            state.log.append(Request(method: "GET", path: request, body: nil))
+            if let failing = state.failingFilters, failing.count ?? 1 > 0 {
+                state.failingFilters?.count = failing.count.map { $0 - 1 }
+                throw refusal(failing.status, "GET", request, scimType: failing.scimType, "the fake's filter fails")
+            }
             return state.resources[type, default: [:]].values.filter { resource in
                 guard let actual = resource.value(forAttribute: attribute)?.stringValue else { return false }
                 return caseSensitive ? actual == value : actual.caseInsensitiveCompare(value) == .orderedSame
@@ -189,8 +212,14 @@ final class FakeTarget: ExportTarget {
     }
 
     private func store(_ type: ObjectType, _ resource: JSON, in state: inout State) -> String {
-        let id = "\(type == .user ? "u" : "g")\(state.nextID)"
-        state.nextID += 1
+        let id: String
+        if let next = state.nextIDByType?[type] {
+            id = "\(next)"
+            state.nextIDByType?[type] = next + 1
+        } else {
+            id = "\(type == .user ? "u" : "g")\(state.nextID)"
+            state.nextID += 1
+        }
         var object = resource.objectValue ?? [:]
         object["id"] = .string(id)
         state.resources[type, default: [:]][id] = .object(object)
@@ -204,7 +233,11 @@ final class FakeTarget: ExportTarget {
             throw refusal(409, "POST", path(type), scimType: "uniqueness", "userName \(userName) is taken")
         }
         let id = store(type, resource, in: &state)
-        return state.resources[type]![id]!
+        guard let answered = state.answeredIDs[type], var object = state.resources[type]![id]!.objectValue else {
+            return state.resources[type]![id]!
+        }
+        object["id"] = .string(answered)
+        return .object(object)
     }
 
     private func patch(_ type: ObjectType, _ id: String, _ message: JSON, in state: inout State) throws {
