@@ -17,7 +17,10 @@ struct ExportRecording: Sendable {
             // object's error, not the end of the export. Its statement is undone; the batch's transaction goes
             // on. The next run finds the object in the target again by its externalId. If recording even the
             // error fails, the store itself is at fault and this throws.
-            guard case .ok = outcome else { throw error }
+            switch outcome {
+            case .ok, .createdWithoutMembers: break
+            default: throw error
+            }
             return try apply(item, .failed("the target's answer cannot be stored: \(error)", attribute: nil),
                              writer: writer, recorder: recorder)
         }
@@ -43,6 +46,20 @@ struct ExportRecording: Sendable {
             try writer.setPendingExport(PendingExport(csID: object.id!, operation: .add, attributes: item.export.attributes,
                                                       references: item.export.references))
             return .waitingForReferences
+        case .createdWithoutMembers(let id, let message):
+            logger.warning("export incomplete", metadata: ["object": "\(object.dn)", "error": "\(message)"])
+            object.anchor = object.anchor ?? id
+            object.setAttributes(item.written)
+            object.references = item.writtenReferences.filter { $0.key != "members" }
+            try writer.update(object)
+            recorder.added()
+            var export = item.export
+            export.operation = .update
+            export.attempts += 1
+            export.lastError = message
+            try writer.setPendingExport(export)
+            try recorder.error(writer, object: object.dn, attribute: "members", message)
+            return .failed
         case .ok(let id):
             if case .delete = item.request {
                 try writer.deleteCSObject(id: object.id!)

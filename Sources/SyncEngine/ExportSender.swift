@@ -9,6 +9,9 @@ enum ExportOutcome: Sendable {
     case failed(String, attribute: String?)
     /// The object vanished from the target (404 on PATCH): create it again.
     case gone
+    /// A group was created, but without (all) its members, and adding them failed: recorded with no
+    /// members, so the next run adds them again.
+    case createdWithoutMembers(id: String, String)
 }
 
 /// Sends a batch of prepared exports: Bulk requests within the server's limits, or single requests (the
@@ -20,6 +23,7 @@ struct ExportSender: Sendable {
     /// Bulk requests in flight at once: a second one is prepared by the server while the first is parsed.
     let bulkConcurrency: Int
     let logger: Logger
+    private var members: CreatedMembers { CreatedMembers(target: target, calls: calls) }
 
     /// One outcome per item of `work`, in its order.
     func execute(_ work: [ExportWork], _ context: ExportContext) async throws -> [ExportOutcome] {
@@ -124,8 +128,8 @@ struct ExportSender: Sendable {
             let userName = item.object.objectType == .user ? item.written.first("userName") : nil
             do {
                 if let landed = try await context.lookup.find(item.object.objectType, externalID: item.written.first("externalId"),
-                                                              userName: userName) {
-                    outcomes.append((index, .ok(id: landed.id)))
+                                                              userName: userName), case .create(let body) = item.request {
+                    outcomes.append((index, try await members.check(item, body: body, id: landed.id, answer: nil)))
                 } else {
                     rest.append((index, operation))
                 }
@@ -179,7 +183,12 @@ struct ExportSender: Sendable {
     }
 
     private func outcome(of result: SCIMBulkResult, for item: ExportWork, _ context: ExportContext) async throws -> ExportOutcome {
-        if result.error == nil { return .ok(id: result.id ?? item.adoptedID) }
+        if result.error == nil {
+            if case .create(let body) = item.request, let id = result.id {
+                return try await members.check(item, body: body, id: id, answer: nil)
+            }
+            return .ok(id: result.id ?? item.adoptedID)
+        }
         if case .patch = item.request {
             // Refused inside a Bulk (a member removal by filter, say): the single request knows the fallbacks.
             if result.status == 404 { return .gone }
@@ -197,7 +206,8 @@ struct ExportSender: Sendable {
             switch item.request {
             case .create(let body):
                 let created = try await calls.call(perObject: true) { try await target.create(item.object.objectType, body) }
-                return .ok(id: created["id"]?.stringValue)
+                guard let id = created["id"]?.stringValue else { return .ok(id: nil) }
+                return try await members.check(item, body: body, id: id, answer: created)
             case .patch(let id, _, let old, let new):
                 try await calls.call(perObject: true) { 
                     _ = try await target.update(item.object.objectType, id: id, from: old, to: new, types: item.types, schema: context.schema)

@@ -33,6 +33,8 @@ final class FakeTarget: ExportTarget {
         var nextIDByType: [ObjectType: Int]?
         /// Creates of this type are answered with this id, whatever was stored (a broken server).
         var answeredIDs: [ObjectType: String] = [:]
+        var ignoresMembersOnCreate = false
+        var refusedMemberAdds = 0
         /// Filter GETs answered with this status (and scimType), the next `count` of them (nil: all).
         var failingFilters: (status: Int, scimType: String?, count: Int?)?
         var log: [Request] = []
@@ -73,6 +75,13 @@ final class FakeTarget: ExportTarget {
     /// Numbers users and groups apart from 1, as some servers do (RFC 7643 wants ids unique across the
     /// server): the first user and the first group are both "1".
     func numberUsersAndGroupsApart() { state.withLock { $0.nextIDByType = [.user: 1, .group: 1] } }
+
+    /// Creates groups without the members the POST (or Bulk operation) carried, as mitol-django-scim does;
+    /// members are taken by PATCH only.
+    func ignoreMembersOnCreate() { state.withLock { $0.ignoresMembersOnCreate = true } }
+
+    /// Refuses with 500 the next `count` PATCHes adding members.
+    func refuseMemberAdds(_ count: Int) { state.withLock { $0.refusedMemberAdds = count } }
 
     /// Answers every create of `type` with `id`, whichever id the object got.
     func answerCreates(_ type: ObjectType, withID id: String) { state.withLock { $0.answeredIDs[type] = id } }
@@ -232,6 +241,11 @@ final class FakeTarget: ExportTarget {
                $0.value(forAttribute: "userName")?.stringValue?.caseInsensitiveCompare(userName) == .orderedSame }) {
             throw refusal(409, "POST", path(type), scimType: "uniqueness", "userName \(userName) is taken")
         }
+        var resource = resource
+        if type == .group, state.ignoresMembersOnCreate, var object = resource.objectValue {
+            object["members"] = .array([])
+            resource = .object(object)
+        }
         let id = store(type, resource, in: &state)
         guard let answered = state.answeredIDs[type], var object = state.resources[type]![id]!.objectValue else {
             return state.resources[type]![id]!
@@ -256,6 +270,10 @@ final class FakeTarget: ExportTarget {
                 }
                 object["members"] = .array((object["members"]?.arrayValue ?? []).filter { $0.value(forAttribute: "value")?.stringValue != member })
             } else if target == "members", op == "add" {
+                if state.refusedMemberAdds > 0 {
+                    state.refusedMemberAdds -= 1
+                    throw refusal(500, "PATCH", path(type, id), "the fake refuses adding members")
+                }
                 let known = Set((object["members"]?.arrayValue ?? []).compactMap { $0.value(forAttribute: "value")?.stringValue })
                 let added = (value?.arrayValue ?? []).filter { !known.contains($0.value(forAttribute: "value")?.stringValue ?? "") }
                 object["members"] = .array((object["members"]?.arrayValue ?? []) + added)
