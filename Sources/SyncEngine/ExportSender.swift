@@ -16,7 +16,7 @@ enum ExportOutcome: Sendable {
 
 /// Sends a batch of prepared exports: Bulk requests within the server's limits, or single requests (the
 /// target's `concurrency` at a time); an operation refused inside a Bulk is tried again alone, where the
-/// single request knows the fallbacks.
+/// single request knows the fallbacks, and a Bulk request that failed as a whole is recovered (`recover`).
 struct ExportSender: Sendable {
     let target: any ExportTarget
     let calls: TargetCalls
@@ -124,11 +124,11 @@ struct ExportSender: Sendable {
         var outcomes: [(Int, ExportOutcome)] = [], rest: [(Int, SCIMBulkOperation)] = []
         for (index, operation) in chunk {
             let item = work[index]
-            guard case .create = item.request else { rest.append((index, operation)); continue }
+            guard case .create(let body) = item.request else { rest.append((index, operation)); continue }
             let userName = item.object.objectType == .user ? item.written.first("userName") : nil
             do {
                 if let landed = try await context.lookup.find(item.object.objectType, externalID: item.written.first("externalId"),
-                                                              userName: userName), case .create(let body) = item.request {
+                                                              userName: userName) {
                     outcomes.append((index, try await members.check(item, body: body, id: landed.id, answer: nil)))
                 } else {
                     rest.append((index, operation))
