@@ -31,12 +31,7 @@ struct ExportRecording: Sendable {
         switch outcome {
         case .failed(let message, let attribute):
             logger.warning("export failed", metadata: ["object": "\(object.dn)", "error": "\(message)"])
-            var export = item.export
-            export.attempts += 1
-            export.lastError = message
-            try writer.setPendingExport(export)
-            try recorder.error(writer, object: object.dn, attribute: attribute, message)
-            return .failed
+            return try failed(item.export, object, message, attribute: attribute, writer: writer, recorder: recorder)
         case .gone:
             // Deleted in the target behind idsync's back: create it again on the next pass.
             object.anchor = nil
@@ -55,11 +50,7 @@ struct ExportRecording: Sendable {
             recorder.added()
             var export = item.export
             export.operation = .update
-            export.attempts += 1
-            export.lastError = message
-            try writer.setPendingExport(export)
-            try recorder.error(writer, object: object.dn, attribute: "members", message)
-            return .failed
+            return try failed(export, object, message, attribute: "members", writer: writer, recorder: recorder)
         case .ok(let id):
             if case .delete = item.request {
                 try writer.deleteCSObject(id: object.id!)
@@ -84,5 +75,16 @@ struct ExportRecording: Sendable {
                                                       references: item.export.references))
             return .waitingForReferences
         }
+    }
+
+    /// Keeps `export` pending for the next run, one attempt more, with `message` as its error and the run's.
+    private func failed(_ export: PendingExport, _ object: CSObject, _ message: String, attribute: String?,
+                        writer: any StoreWriter, recorder: RunRecorder) throws -> Recorded {
+        var export = export
+        export.attempts += 1
+        export.lastError = message
+        try writer.setPendingExport(export)
+        try recorder.error(writer, object: object.dn, attribute: attribute, message)
+        return .failed
     }
 }

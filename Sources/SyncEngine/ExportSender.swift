@@ -120,7 +120,10 @@ struct ExportSender: Sendable {
     /// rest of the run, starting with this rest. A transient 500 costs one retry; a broken Bulk costs two.
     private func recover(_ chunk: [(Int, SCIMBulkOperation)], after error: SCIMError, _ work: [ExportWork],
                          _ context: ExportContext) async throws -> [(Int, ExportOutcome)] {
-        await context.lookup.forgetListing()   // read before the request: it cannot show what landed
+        // A listing read before the request cannot show the creates that landed.
+        if chunk.contains(where: { if case .create = work[$0.0].request { true } else { false } }) {
+            await context.lookup.forgetListing()
+        }
         var outcomes: [(Int, ExportOutcome)] = [], rest: [(Int, SCIMBulkOperation)] = []
         for (index, operation) in chunk {
             let item = work[index]

@@ -35,8 +35,7 @@ struct TargetIndex: Sendable {
 
     /// The target object of this type for a create: by externalId, then (users) by userName, with the
     /// externalId it holds.
-    func match(_ type: ObjectType, externalID: String?, userName: String?)
-        -> (id: String, matchedBy: FoundObject.Match, holder: String?)? {
+    func match(_ type: ObjectType, externalID: String?, userName: String?) -> TargetLookup.Match? {
         guard let keys = keys[type] else { return nil }
         if let externalID, let id = keys.byExternalID[externalID] { return (id, .externalId, externalID) }
         if let userName, let id = keys.byUserName[userName.lowercased()] { return (id, .userName, keys.externalIDOf[id]) }

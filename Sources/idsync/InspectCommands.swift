@@ -13,17 +13,12 @@ struct ConnectorSpaceCommand: ParsableCommand {
         @Argument(help: "The connector's name.") var connector: String
         @Option(help: "The object's DN (for cloud objects: the userName or group displayName).") var dn: String?
         @Option(help: "The object's anchor (objectGUID, or the target's id).") var anchor: String?
-        @Option(help: ArgumentHelp("With --anchor: the object's type, for a target that gives a user and a group the same id.",
-                                   valueName: "user|group")) var objectType: String?
+        @Option(help: "With --anchor: the object's type, for a target that gives a user and a group the same id.")
+        var objectType: ObjectType?
 
         func validate() throws {
             guard (dn == nil) != (anchor == nil) else { throw ValidationError("give exactly one of --dn and --anchor") }
-            if let objectType {
-                guard anchor != nil else { throw ValidationError("--object-type goes with --anchor") }
-                guard ObjectType(rawValue: objectType) != nil else {
-                    throw ValidationError("--object-type is user or group, not \(objectType)")
-                }
-            }
+            if objectType != nil && anchor == nil { throw ValidationError("--object-type goes with --anchor") }
         }
 
         func run() throws {
@@ -34,7 +29,7 @@ struct ConnectorSpaceCommand: ParsableCommand {
             let store = try openExistingStore(config)
             try store.read { reader in
                 let object = if let anchor {
-                    try Self.object(reader, connector: connector, anchor: anchor, type: objectType.flatMap(ObjectType.init(rawValue:)))
+                    try Self.object(reader, connector: connector, anchor: anchor, type: objectType)
                 } else {
                     try reader.csObject(connector: connector, dnKey: ConnectorSpace.dnKey(dn ?? "", role: role))
                 }
@@ -117,3 +112,6 @@ func describe(_ object: CSObject, _ reader: any StoreReader) throws -> String {
     lines.append(Format.attributes(object.attributes.merging(object.references.described) { $1 }))
     return lines.joined(separator: "\n")
 }
+
+/// `--object-type user|group`.
+extension ObjectType: ExpressibleByArgument {}
